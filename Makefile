@@ -1,0 +1,50 @@
+# SPDX-License-Identifier: GPL-2.0
+# cgroup.signal for Linux 7.3, in Rust: entry points. See README.md.
+# Every target installs what is missing first (scripts/setup.sh).
+
+SHELL := /bin/bash
+S := scripts
+
+.PHONY: help setup base assemble build test run shell check clean distclean
+
+help:
+	@echo 'make test       set up, build the debug kernel, boot it, run every test;'
+	@echo '                ends with "N passed, N failed"'
+	@echo 'make run        set up, build, boot and show echo 9 > cgroup.signal'
+	@echo '                ending a live process tree'
+	@echo 'make shell      interactive shell in a VM on the built kernel'
+	@echo 'make check      checkpatch --strict, rustfmt, CLIPPY=1 build, rustdoc'
+	@echo 'make build      set up and build out/bzImage only'
+	@echo 'make setup      install the toolchain and tools (idempotent)'
+	@echo 'make clean      remove out/ (the cache stays)'
+	@echo 'make distclean  remove out/ and the cache ($${CGROUP_SIGNAL_CACHE:-~/.cache/cgroup-signal})'
+
+setup:
+	@$(S)/setup.sh
+
+base: setup
+	@$(S)/fetch-base.sh
+
+assemble: base
+	@$(S)/assemble.sh
+
+build: assemble
+	@$(S)/build.sh test
+
+test:
+	@$(S)/test.sh
+
+run:
+	@$(S)/run.sh
+
+shell: build
+	@$(S)/vm.sh out/bzImage out/shell --interactive
+
+check:
+	@$(S)/check.sh
+
+clean:
+	rm -rf out
+
+distclean: clean
+	. $(S)/lib.sh && rm -rf "$$CACHE"

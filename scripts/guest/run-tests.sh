@@ -1,0 +1,26 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Runs inside the test VM. Writes everything to the results directory:
+#   dmesg-boot.txt   the boot log (KUnit results of the Rust doc-tests)
+#   <test>.tap       each kselftest's KTAP output, <test>.rc its exit status
+#   dmesg.txt        the kernel log after all tests (scanned for splats)
+#   complete         written last: its absence means the guest died early
+# The host (scripts/report.py) turns these into the summary.
+R=$1 SELFTESTS=$2
+shift 2
+cd "$R" || exit 1
+rm -f complete
+dmesg >dmesg-boot.txt
+
+# Every test gets its own bounded time; a hang is a failure, not a hung CI.
+for t in "$@"; do
+	echo "guest: running $t" >/dev/console
+	(cd "$SELFTESTS" && exec timeout -k 5 "${TEST_TIMEOUT:-900}" "./$t") \
+		>"$t.tap" 2>&1 </dev/null
+	echo $? >"$t.rc"
+done
+
+dmesg >dmesg.txt
+sync
+echo complete >complete
+sync

@@ -1,0 +1,52 @@
+# SPDX-License-Identifier: GPL-2.0
+# Common settings for every script of the harness. Source it, do not run it.
+#
+# Everything downloaded or built lives in $CACHE, outside the clone, so that a
+# fresh clone on the same machine (CI) reuses the base source and the build
+# directories and only rebuilds what changed.
+
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+CACHE=${CGROUP_SIGNAL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cgroup-signal}
+OUT=${OUT:-$ROOT/out}
+
+# Base source: Debian's binary package carrying the 7.3 tarball.
+BASE_PKG=linux-source-7.3
+BASE_SUITES=(trixie-backports sid experimental)
+DEBIAN_MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+
+TREE=$CACHE/tree		# assembled git tree: base commit + our commits
+TOOLS=$CACHE/tools		# cargo install --root (bindgen)
+VENV=$CACHE/venv		# virtme-ng
+BINDGEN_VERSION=0.72.1
+VIRTME_NG_VERSION=1.42
+
+# The Debian toolchain, named explicitly: the rustup toolchain earlier in
+# PATH has no rust-src and cannot build kernel Rust.
+KMAKE_VARS=(
+	LLVM=-19
+	RUSTC=/usr/bin/rustc
+	HOSTRUSTC=/usr/bin/rustc
+	RUSTDOC=/usr/bin/rustdoc
+	RUSTFMT=/usr/bin/rustfmt
+	CLIPPY_DRIVER=/usr/bin/clippy-driver
+	BINDGEN="$TOOLS/bin/bindgen"
+	RUST_LIB_SRC=/usr/lib/rustlib/src/rust/library
+)
+export LIBCLANG_PATH=/usr/lib/llvm-19/lib
+
+JOBS=${JOBS:-$(nproc)}
+
+# kmake VARIANT ARGS...: make in the assembled tree for one build variant.
+kmake() {
+	local variant=$1
+	shift
+	make -C "$TREE" O="$CACHE/build/$variant" -j"$JOBS" -s "${KMAKE_VARS[@]}" "$@"
+}
+
+log() { printf '==> %s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# Seconds since the epoch, for the per-phase timings in the summary.
+now() { date +%s; }

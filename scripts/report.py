@@ -1,0 +1,175 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Turn the test VM's results directory into one verdict.
+
+Counts every kselftest case (KTAP "ok"/"not ok" lines), every KUnit case of
+the required suites (from the boot log), and one dmesg check that fails on
+any kernel WARNING, BUG, Oops, lockdep, KASAN, hung-task or soft-lockup
+report. Prints the failures, then exactly one closing line:
+
+    N passed, N failed, N skipped
+
+and exits 1 if anything failed or the guest did not finish.
+"""
+
+import argparse
+import pathlib
+import re
+import sys
+
+TAP_RE = re.compile(r"^(not ok|ok) \d+ (.*?)(?:\s+#\s*(SKIP|skip|TODO)\b.*)?$")
+TS_RE = re.compile(r"^\[\s*\d+\.\d+\]\s?")
+
+# Any of these in dmesg is a failure. Lockdep and KASAN reports start with
+# "WARNING:" / "BUG:", hung tasks with "INFO: task", RCU stalls with
+# "rcu: INFO:"; the rest catch what has no such header.
+SPLAT_RES = [re.compile(p) for p in (
+    r"\bWARNING:",
+    r"\bBUG:",
+    r"\bOops\b",
+    r"\bKernel panic\b",
+    r"\bkernel BUG at\b",
+    r"\bgeneral protection fault\b",
+    r"INFO: task .* blocked for more than",
+    r"\bINFO: rcu",
+    r"rcu: INFO:",
+    r"\bsoft lockup\b",
+    r"\bhard LOCKUP\b",
+    r"\bpossible (recursive|circular|irq) lock",
+    r"\bUBSAN:",
+    r"cut here \]",
+)]
+
+
+class Tally:
+    def __init__(self):
+        self.passed = self.failed = self.skipped = 0
+        self.failures = []
+
+    def add(self, name, result, detail=""):
+        if result == "pass":
+            self.passed += 1
+        elif result == "skip":
+            self.skipped += 1
+            print(f"SKIP {name}{': ' + detail if detail else ''}")
+        else:
+            self.failed += 1
+            self.failures.append(name)
+            print(f"FAIL {name}{': ' + detail if detail else ''}")
+
+
+def strip_ts(line):
+    return TS_RE.sub("", line.rstrip("\n"))
+
+
+def kselftest(tally, results, name):
+    tap = results / f"{name}.tap"
+    rc_file = results / f"{name}.rc"
+    if not tap.exists() or not rc_file.exists():
+        tally.add(f"kselftest/{name}", "fail", "did not run")
+        return
+    rc = int(rc_file.read_text().strip() or "255")
+    cases = 0
+    failed = 0
+    for line in tap.read_text(errors="replace").splitlines():
+        m = TAP_RE.match(line)
+        if not m:
+            continue
+        cases += 1
+        status, case, directive = m.groups()
+        full = f"kselftest/{name}: {case.strip()}"
+        if directive and directive.upper() == "SKIP":
+            tally.add(full, "skip", line.split("#", 1)[1].strip())
+        elif status == "ok":
+            tally.add(full, "pass")
+        else:
+            failed += 1
+            tally.add(full, "fail")
+    if cases == 0:
+        tally.add(f"kselftest/{name}", "fail", f"no results (exit {rc})")
+    elif rc not in (0, 4) and failed == 0:
+        # 4 = KSFT_SKIP. A crash or timeout after the last case is a failure.
+        tally.add(f"kselftest/{name}", "fail", f"exit status {rc} (124 = timeout)")
+
+
+def kunit(tally, results, required):
+    log = results / "dmesg-boot.txt"
+    lines = [strip_ts(l) for l in log.read_text(errors="replace").splitlines()] if log.exists() else []
+    seen = {}
+    suite = None
+    for line in lines:
+        m = re.match(r"^    # Subtest: (\S+)", line)
+        if m:
+            suite = m.group(1)
+            seen.setdefault(suite, {"cases": 0, "result": None})
+            continue
+        m = re.match(r"^    (not ok|ok) \d+ (\S+)(.*)$", line)
+        if m and suite:
+            status, case, rest = m.groups()
+            seen[suite]["cases"] += 1
+            if "# SKIP" in rest:
+                tally.add(f"kunit/{suite}: {case}", "skip", rest.split("#", 1)[1].strip())
+            else:
+                tally.add(f"kunit/{suite}: {case}", "pass" if status == "ok" else "fail")
+            continue
+        m = re.match(r"^(not ok|ok) \d+ (\S+)", line)
+        if m and m.group(2) in seen:
+            seen[m.group(2)]["result"] = m.group(1)
+            suite = None
+    for name in required:
+        info = seen.get(name)
+        if info is None:
+            tally.add(f"kunit/{name}", "fail", "suite missing from the boot log")
+        elif info["result"] is None:
+            tally.add(f"kunit/{name}", "fail", "suite did not finish")
+        elif info["cases"] == 0:
+            tally.add(f"kunit/{name}", "fail", "suite ran no case")
+        elif info["result"] != "ok" and not any(f.startswith(f"kunit/{name}:") for f in tally.failures):
+            tally.add(f"kunit/{name}", "fail", "suite reported not ok")
+
+
+def dmesg_scan(tally, results):
+    log = results / "dmesg.txt"
+    if not log.exists():
+        tally.add("dmesg: no kernel warnings", "fail", "no dmesg captured")
+        return
+    hits = [strip_ts(l) for l in log.read_text(errors="replace").splitlines()
+            if any(r.search(l) for r in SPLAT_RES)]
+    if hits:
+        tally.add("dmesg: no kernel warnings", "fail", f"{len(hits)} report lines, first: {hits[0]}")
+        for h in hits[:20]:
+            print(f"     | {h}")
+    else:
+        tally.add("dmesg: no kernel warnings", "pass")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("results", type=pathlib.Path)
+    ap.add_argument("--kselftest", nargs="*", default=[])
+    ap.add_argument("--kunit", nargs="*", default=[])
+    args = ap.parse_args()
+
+    tally = Tally()
+    complete = (args.results / "complete").exists()
+    if not complete:
+        tally.add("vm: guest ran to completion", "fail",
+                  f"no 'complete' marker; see {args.results / 'console.log'}")
+        console = args.results / "console.log"
+        if console.exists():
+            for line in console.read_text(errors="replace").splitlines()[-15:]:
+                print(f"     | {line}")
+    for name in args.kselftest:
+        kselftest(tally, args.results, name)
+    kunit(tally, args.results, args.kunit)
+    dmesg_scan(tally, args.results)
+
+    line = f"{tally.passed} passed, {tally.failed} failed"
+    if tally.skipped:
+        line += f", {tally.skipped} skipped"
+    print(line)
+    return 1 if tally.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

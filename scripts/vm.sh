@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Boot a kernel image under virtme-ng and run one command in the guest.
+#   scripts/vm.sh IMAGE RESULTS_DIR [--interactive] [COMMAND...]
+# The guest shares the host's root read-only (9p) and gets RESULTS_DIR
+# read-write: guest scripts write their results and exit status there,
+# because vng's own exit status and stdout are not reliable under TCG
+# (console fallback: "cannot find script I/O ports"). The console log is
+# kept in RESULTS_DIR/console.log.
+#
+# TCG is the default: KVM on these machines hangs at "Decompressing Linux".
+# CGROUP_SIGNAL_KVM=1 opts in to KVM where it works.
+. "$(dirname "$0")/lib.sh"
+
+image=$1 results=$2
+shift 2
+interactive=0
+if [[ ${1:-} == --interactive ]]; then
+	interactive=1
+	shift
+fi
+[[ -f $image ]] || die "$image missing: build it first (make build)"
+mkdir -p "$results"
+export PATH=$VENV/bin:$PATH
+
+args=(--run "$image" --disable-microvm --cpus "${VM_CPUS:-2}" --memory "${VM_MEMORY:-2G}"
+	--verbose --rwdir="$results" --name cgroup-signal)
+[[ ${CGROUP_SIGNAL_KVM:-0} == 1 ]] || args+=(--disable-kvm)
+
+if ((interactive)); then
+	exec vng "${args[@]}"
+fi
+# The whole boot is bounded: a hung guest must not hang CI.
+timeout --foreground -k 10 "${VM_TIMEOUT:-2400}" vng "${args[@]}" --exec "$*" \
+	</dev/null >"$results/console.log" 2>&1 || true
