@@ -21,6 +21,7 @@ PACKAGES=(
 	python3-venv
 )
 
+mkdir -p "$CACHE"
 missing=()
 for p in "${PACKAGES[@]}"; do
 	[[ $p == \#* ]] && continue
@@ -36,8 +37,6 @@ if ((${#missing[@]})); then
 		"${missing[@]}" >"$CACHE/apt-install.log" 2>&1 ||
 		{ tail -20 "$CACHE/apt-install.log" >&2; die "apt-get install failed"; }
 fi
-
-mkdir -p "$CACHE"
 
 # bindgen: the kernel needs >= 0.71.1; pinned and built from crates.io with
 # the machine's cargo (any cargo will do: bindgen itself is host code).
