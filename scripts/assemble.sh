@@ -68,6 +68,20 @@ unset GIT_INDEX_FILE
 rm -f "$idx"
 
 if [[ $(git_t rev-parse HEAD) != "$target" || -n $(git_t status --porcelain -uno) ]]; then
+	# Edits made directly in the tree would be lost: refuse unless they are
+	# already what the repo says (saved with scripts/save-patch.sh).
+	lost=()
+	while IFS= read -r f; do
+		[[ -n $f ]] || continue
+		if ! [[ -f $TREE/$f ]] || [[ $(git_t hash-object -- "$f") != \
+			$(git_t rev-parse -q --verify "$target:$f" 2>/dev/null) ]]; then
+			lost+=("$f")
+		fi
+	done < <(git_t diff --name-only HEAD)
+	if ((${#lost[@]})) && [[ ${ASSEMBLE_FORCE:-0} != 1 ]]; then
+		printf '  %s\n' "${lost[@]}" >&2
+		die "$TREE has edits that are not in the repo: save them (scripts/save-patch.sh) or rerun with ASSEMBLE_FORCE=1 to drop them"
+	fi
 	git_t reset -q --hard "$target"
 	log "assembled tree at $(git_t rev-parse --short HEAD) ($(git_t diff --shortstat base HEAD | sed 's/^ //'))"
 fi

@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 
 # The project's own tests first, then upstream's regression guards.
-SELFTESTS=(test_core test_kill test_freezer)
+SELFTESTS=(test_signal test_core test_kill test_freezer)
 
 S=$CACHE/build/selftests
 mkdir -p "$S"

@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 
 # Suites whose absence from the boot log is a failure.
-KUNIT_SUITES=(rust_doctests_kernel)
+KUNIT_SUITES=(rust_doctests_kernel cgroup_signal)
 
 t0=$(now)
 "$ROOT/scripts/setup.sh"

@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Control groups (cgroup v2).
+//!
+//! Safe wrappers for the parts of the cgroup core that code inside the cgroup subsystem needs
+//! to act on a whole subtree: a refcounted [`Cgroup`], a guard for `cgroup_mutex`
+//! ([`CgroupMutexGuard`]), a pre-order walk over live descendants and a task iterator.
+//!
+//! Locking is expressed in the types: every operation whose result is only meaningful while
+//! `cgroup_mutex` is held takes a `&CgroupMutexGuard`, so calling it without the lock does not
+//! compile, and anything it yields borrows from that guard, so it cannot outlive the lock.
+//!
+//! C headers: [`include/linux/cgroup.h`](srctree/include/linux/cgroup.h),
+//! [`include/linux/cgroup-defs.h`](srctree/include/linux/cgroup-defs.h) and
+//! [`kernel/cgroup/cgroup-internal.h`](srctree/kernel/cgroup/cgroup-internal.h).
+
+use crate::{
+    bindings,
+    sync::aref::AlwaysRefCounted,
+    types::Opaque, //
+};
+use core::ptr::{
+    self,
+    NonNull, //
+};
+
+mod iter;
+mod lock;
+
+pub use iter::{
+    LiveDescendantsPre,
+    TaskIterFlags, //
+};
+pub use lock::{
+    CgroupMutexGuard,
+    LiveCgroup, //
+};
+
+/// Wraps the kernel's `struct cgroup`.
+///
+/// # Invariants
+///
+/// A `&Cgroup` always points to a valid `struct cgroup`: either one that the caller holds a
+/// reference on (`cgroup_get()`), the default hierarchy's root (which is never freed), or one
+/// that cannot be released for the lifetime of the borrow because `cgroup_mutex` is held for it.
+///
+/// # Examples
+///
+/// Walking the default hierarchy under `cgroup_mutex`; the cgroup the walk starts from comes
+/// first:
+///
+/// ```
+/// use kernel::cgroup::{Cgroup, CgroupMutexGuard};
+///
+/// let guard = CgroupMutexGuard::lock();
+/// let root = Cgroup::root();
+/// assert!(root.is_root());
+/// assert!(!root.is_dead());
+/// assert!(!root.is_threaded(&guard));
+///
+/// let mut walk = root.live_descendants_pre(&guard);
+/// assert!(walk.next().is_some_and(|first| first == root));
+/// for cgroup in walk {
+///     assert!(!cgroup.is_root());
+///     assert!(!cgroup.is_dead());
+/// }
+/// ```
+///
+/// Taking and dropping references:
+///
+/// ```
+/// use kernel::{cgroup::Cgroup, sync::aref::ARef};
+///
+/// let root: ARef<Cgroup> = Cgroup::root().into();
+/// let again = root.clone();
+/// assert!(*again == *root);
+/// drop(root);
+/// assert!(again.is_root());
+/// ```
+#[repr(transparent)]
+pub struct Cgroup(Opaque<bindings::cgroup>);
+
+// SAFETY: A `struct cgroup` may be referenced and released from any thread: its refcount is
+// atomic and the fields read through `&Cgroup` are either immutable or read under the lock that
+// protects them.
+unsafe impl Send for Cgroup {}
+
+// SAFETY: All methods taking `&self` are safe to call concurrently: they only read immutable
+// fields, or fields protected by `cgroup_mutex` while demanding proof that it is held.
+unsafe impl Sync for Cgroup {}
+
+// SAFETY: The type invariants guarantee that a `Cgroup` is always refcounted by
+// `cgroup_get()`/`cgroup_put()`.
+unsafe impl AlwaysRefCounted for Cgroup {
+    #[inline]
+    fn inc_ref(&self) {
+        // SAFETY: The existence of a shared reference means that the refcount is nonzero.
+        unsafe { bindings::cgroup_get(self.as_raw()) };
+    }
+
+    #[inline]
+    unsafe fn dec_ref(obj: NonNull<Self>) {
+        // SAFETY: The safety requirements guarantee that the refcount is nonzero.
+        unsafe { bindings::cgroup_put(obj.cast().as_ptr()) };
+    }
+}
+
+impl Cgroup {
+    /// Creates a reference to a [`Cgroup`] from a valid pointer.
+    ///
+    /// # Safety
+    ///
+    /// The caller must ensure that `ptr` points to a valid `struct cgroup` that stays valid for
+    /// the lifetime `'a`, as described in the type invariants.
+    #[inline]
+    pub unsafe fn from_raw<'a>(ptr: *const bindings::cgroup) -> &'a Self {
+        // SAFETY: The safety requirements guarantee the validity of the dereference, while the
+        // `Cgroup` type being transparent makes the cast ok.
+        unsafe { &*ptr.cast() }
+    }
+
+    /// Returns a raw pointer to the inner C struct.
+    #[inline]
+    pub fn as_raw(&self) -> *mut bindings::cgroup {
+        self.0.get()
+    }
+
+    /// Returns the root cgroup of the default (v2) hierarchy.
+    #[inline]
+    pub fn root() -> &'static Self {
+        // SAFETY: `cgrp_dfl_root` is a static object that is never freed; only the address of
+        // its `cgrp` field is taken here.
+        let ptr = unsafe { &raw const bindings::cgrp_dfl_root.cgrp };
+        // SAFETY: The root cgroup lives as long as the kernel does.
+        unsafe { Self::from_raw(ptr) }
+    }
+
+    /// Returns whether this is the root of its hierarchy.
+    #[inline]
+    pub fn is_root(&self) -> bool {
+        // SAFETY: `self` is valid by the type invariants and a cgroup's `level` never changes
+        // after creation.
+        unsafe { (*self.as_raw()).level == 0 }
+    }
+
+    /// Returns whether the cgroup has been removed (`rmdir`) and is on its way out.
+    ///
+    /// Without `cgroup_mutex` the answer can change right after it is given; with it, it cannot.
+    #[inline]
+    pub fn is_dead(&self) -> bool {
+        // SAFETY: `self` is valid by the type invariants.
+        unsafe { bindings::cgroup_is_dead(self.as_raw()) }
+    }
+
+    /// Returns whether this is a threaded cgroup (a member of a threaded subtree, not its
+    /// domain).
+    ///
+    /// Process-level operations such as writing `cgroup.procs` are refused on threaded cgroups.
+    #[inline]
+    pub fn is_threaded(&self, _guard: &CgroupMutexGuard) -> bool {
+        // SAFETY: `self` is valid by the type invariants, and `dom_cgrp` is only changed with
+        // `cgroup_mutex` held, which `_guard` proves.
+        unsafe { !ptr::eq((*self.as_raw()).dom_cgrp, self.as_raw()) }
+    }
+
+    /// Makes forks that overlap a kill of this cgroup die too.
+    ///
+    /// Bumps `kill_seq`, as `cgroup.kill` does: `cgroup_post_fork()` compares it with the value
+    /// seen when the fork began and sends `SIGKILL` to a child whose cgroup was killed
+    /// meanwhile, so that no task forked during a kill escapes it.
+    pub fn bump_kill_seq(&self, _guard: &CgroupMutexGuard) {
+        let lock = &raw mut bindings::css_set_lock;
+        // SAFETY: `css_set_lock` is a static spinlock; this is process context (`_guard` proves
+        // `cgroup_mutex`, a sleeping lock, is held).
+        unsafe { bindings::spin_lock_irq(lock) };
+        // SAFETY: `self` is valid by the type invariants and `kill_seq` is protected by
+        // `css_set_lock`, which is held.
+        unsafe { (*self.as_raw()).kill_seq = (*self.as_raw()).kill_seq.wrapping_add(1) };
+        // SAFETY: The lock was taken above.
+        unsafe { bindings::spin_unlock_irq(lock) };
+    }
+}
+
+impl PartialEq for Cgroup {
+    #[inline]
+    fn eq(&self, other: &Self) -> bool {
+        ptr::eq(self.as_raw(), other.as_raw())
+    }
+}
+
+impl Eq for Cgroup {}
+
+/// An open cgroup control file (`struct kernfs_open_file`), as passed to a `cftype` handler.
+///
+/// # Invariants
+///
+/// The wrapped `struct kernfs_open_file` belongs to a file of a cgroup directory, and a handler
+/// that kernfs is running for it holds active protection on its kernfs node.
+#[repr(transparent)]
+pub struct OpenFile(Opaque<bindings::kernfs_open_file>);
+
+impl OpenFile {
+    /// Creates a reference to an [`OpenFile`] from the pointer a `cftype` handler receives.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must be the `of` argument of a `cftype` handler (such as `->write`) of a cgroup
+    /// file, and the returned reference must not be used after that handler returns.
+    #[inline]
+    pub unsafe fn from_raw<'a>(ptr: *mut bindings::kernfs_open_file) -> &'a Self {
+        // SAFETY: The safety requirements guarantee the validity of the dereference, while the
+        // `OpenFile` type being transparent makes the cast ok.
+        unsafe { &*ptr.cast() }
+    }
+
+    /// Locks `cgroup_mutex` for the cgroup this file belongs to, if the cgroup is still alive.
+    ///
+    /// Fails with `ENOENT` if the cgroup is being removed. Uses `cgroup_kn_lock_live()`, which
+    /// breaks the file's active protection so that a concurrent `rmdir` cannot deadlock on it.
+    #[inline]
+    pub fn lock_live(&self) -> crate::error::Result<LiveCgroup<'_>> {
+        LiveCgroup::new(self)
+    }
+
+    #[inline]
+    fn kn(&self) -> *mut bindings::kernfs_node {
+        // SAFETY: `self` is valid by the type invariants, and `kn` never changes for an open
+        // file.
+        unsafe { (*self.0.get()).kn }
+    }
+}

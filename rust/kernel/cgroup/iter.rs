@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Walking cgroups and their tasks.
+//!
+//! C header: [`include/linux/cgroup.h`](srctree/include/linux/cgroup.h)
+
+use super::{
+    Cgroup,
+    CgroupMutexGuard, //
+};
+use crate::{
+    bindings,
+    task::Task, //
+};
+use core::{
+    mem::MaybeUninit,
+    ops::ControlFlow,
+    ptr, //
+};
+
+/// Pre-order iterator over a cgroup's live descendants, the cgroup itself first.
+///
+/// Created by [`Cgroup::live_descendants_pre`]; the semantics of
+/// `cgroup_for_each_live_descendant_pre()`. Cgroups that are being removed are skipped, their
+/// live descendants are not.
+///
+/// # Invariants
+///
+/// `cgroup_mutex` is held for `'g` (a `&'g CgroupMutexGuard` was given), so no cgroup below
+/// `root` is freed while the iterator or anything it yields is alive. `pos` is null or a
+/// `cgroup_subsys_state` in `root`'s subtree.
+pub struct LiveDescendantsPre<'g> {
+    root: &'g Cgroup,
+    pos: *mut bindings::cgroup_subsys_state,
+}
+
+impl Cgroup {
+    /// Returns an iterator over this cgroup and its live descendants, in pre-order.
+    ///
+    /// A parent is always yielded before its children, so an operation applied in this order
+    /// reaches a cgroup before anything a task could be migrated into below it.
+    #[inline]
+    pub fn live_descendants_pre<'g>(
+        &'g self,
+        _guard: &'g CgroupMutexGuard,
+    ) -> LiveDescendantsPre<'g> {
+        // INVARIANT: `_guard` proves `cgroup_mutex` is held for `'g`.
+        LiveDescendantsPre {
+            root: self,
+            pos: ptr::null_mut(),
+        }
+    }
+
+    /// Calls `f` on every task attached to this cgroup, until `f` breaks.
+    ///
+    /// `flags` selects which tasks (see [`TaskIterFlags`]). The cgroup's descendants are not
+    /// included: combine with [`Cgroup::live_descendants_pre`] for a subtree.
+    ///
+    /// With `cgroup_mutex` held no task is migrated into or out of the cgroup, so every task that
+    /// is attached for the whole call is visited exactly once; tasks that fork or exit meanwhile
+    /// may or may not be. Each `&Task` is valid only for the call of `f` it is passed to: keep
+    /// an `ARef<Task>` to hold on to it.
+    ///
+    /// This takes `css_set_lock` internally, so it must not be called with that lock held.
+    ///
+    /// # Examples
+    ///
+    /// The KUnit test runner is a kernel thread in the root cgroup:
+    ///
+    /// ```
+    /// use core::ops::ControlFlow;
+    /// use kernel::cgroup::{Cgroup, CgroupMutexGuard, TaskIterFlags};
+    ///
+    /// let me = kernel::current!();
+    /// let guard = CgroupMutexGuard::lock();
+    /// let (mut kthreads, mut found_me) = (0, false);
+    /// Cgroup::root().for_each_task(TaskIterFlags::THREADED, &guard, |task| {
+    ///     if task.is_kthread() {
+    ///         kthreads += 1;
+    ///     }
+    ///     found_me |= *task == **me;
+    ///     ControlFlow::Continue(())
+    /// });
+    /// assert!(kthreads > 0);
+    /// assert!(found_me);
+    /// ```
+    pub fn for_each_task<F>(&self, flags: TaskIterFlags, _guard: &CgroupMutexGuard, mut f: F)
+    where
+        F: FnMut(&Task) -> ControlFlow<()>,
+    {
+        let mut it = MaybeUninit::<bindings::css_task_iter>::uninit();
+        let it = it.as_mut_ptr();
+        // SAFETY: `self` is valid by the type invariants of `Cgroup`, so is its `self` css.
+        // `it` is uninitialised storage that stays at the same address until
+        // `css_task_iter_end()` below: the iterator links itself into css_set lists.
+        unsafe { bindings::css_task_iter_start(&raw mut (*self.as_raw()).self_, flags.0, it) };
+        loop {
+            // SAFETY: `it` was started above and not ended yet.
+            let task = unsafe { bindings::css_task_iter_next(it) };
+            if task.is_null() {
+                break;
+            }
+            // SAFETY: `css_task_iter_next()` holds a reference on the task it returns until the
+            // next call on `it`; the closure cannot keep the borrow beyond its own call.
+            let task = unsafe { &*task.cast::<Task>() };
+            if f(task).is_break() {
+                break;
+            }
+        }
+        // SAFETY: `it` was started above and is ended exactly once, here.
+        unsafe { bindings::css_task_iter_end(it) };
+    }
+}
+
+impl<'g> Iterator for LiveDescendantsPre<'g> {
+    type Item = &'g Cgroup;
+
+    fn next(&mut self) -> Option<&'g Cgroup> {
+        loop {
+            // SAFETY: By the type invariants `cgroup_mutex` is held, as
+            // `css_next_descendant_pre()` requires, and `pos` is null or in `root`'s subtree.
+            self.pos = unsafe {
+                bindings::css_next_descendant_pre(self.pos, &raw mut (*self.root.as_raw()).self_)
+            };
+            if self.pos.is_null() {
+                return None;
+            }
+            // SAFETY: `pos` is the `self` css of a cgroup (the walk starts from one), so its
+            // `cgroup` field points to that cgroup, which `cgroup_mutex` keeps alive for `'g`.
+            let cgroup = unsafe { Cgroup::from_raw((*self.pos).cgroup) };
+            if !cgroup.is_dead() {
+                return Some(cgroup);
+            }
+        }
+    }
+}
+
+/// Which tasks [`Cgroup::for_each_task`] visits.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct TaskIterFlags(u32);
+
+impl TaskIterFlags {
+    /// Every task (thread) attached to the cgroup, including threads of processes whose leader
+    /// already exited.
+    pub const ALL: Self = Self(0);
+    /// Only thread-group leaders, one per process (what `cgroup.procs` lists).
+    pub const PROCS: Self = Self(bindings::css_task_iter_flags_CSS_TASK_ITER_PROCS);
+    /// In a threaded domain, also the tasks of its threaded descendants; otherwise as
+    /// [`Self::ALL`].
+    pub const THREADED: Self = Self(bindings::css_task_iter_flags_CSS_TASK_ITER_THREADED);
+}
+
+impl core::ops::BitOr for TaskIterFlags {
+    type Output = Self;
+
+    #[inline]
+    fn bitor(self, rhs: Self) -> Self {
+        Self(self.0 | rhs.0)
+    }
+}

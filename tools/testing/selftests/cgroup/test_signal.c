@@ -1,0 +1,834 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Tests for cgroup.signal: one write signals every process of a cgroup
+ * subtree.
+ *
+ * Every case runs in its own freshly created cgroup (the fixture), which is
+ * killed through cgroup.kill and removed afterwards whatever the outcome, so
+ * one failing case cannot leak processes or cgroups into the next.
+ */
+
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <grp.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "cgroup_util.h"
+
+#define NOBODY 65534
+
+/* How long anything that should happen promptly may take under TCG. */
+#define WAIT_MS 20000
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Write @len bytes of @buf to @cg/cgroup.signal: 0 or -errno. */
+static int sig_write_len(const char *cg, const char *buf, size_t len)
+{
+	char path[PATH_MAX];
+	ssize_t ret;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/cgroup.signal", cg);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	ret = write(fd, buf, len);
+	if (ret < 0)
+		ret = -errno;
+	else if ((size_t)ret != len)
+		ret = -EIO;
+	else
+		ret = 0;
+	close(fd);
+	return ret;
+}
+
+static int sig_write(const char *cg, const char *buf)
+{
+	return sig_write_len(cg, buf, strlen(buf));
+}
+
+/* Wait until @cg's cgroup.events says "populated 0". 0 or -1 on timeout. */
+static int wait_unpopulated(const char *cg)
+{
+	long deadline = now_ms() + WAIT_MS;
+	int fd, ret = -1;
+
+	fd = cg_prepare_for_wait(cg);
+	if (fd < 0)
+		return -1;
+	while (now_ms() < deadline) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		char ev[4096];
+
+		if (!cg_read_strstr(cg, "cgroup.events", "populated 0")) {
+			ret = 0;
+			break;
+		}
+		/* Drain what poll() saw; one read takes every queued event. */
+		if (poll(&pfd, 1, 100) > 0 && read(fd, ev, sizeof(ev)) < 0)
+			break;
+	}
+	close(fd);
+	return ret;
+}
+
+/* Wait until @cg's cgroup.procs lists @n processes. */
+static int wait_nr_procs(const char *cg, int n)
+{
+	long deadline = now_ms() + WAIT_MS;
+
+	while (now_ms() < deadline) {
+		if (cg_read_lc(cg, "cgroup.procs") == n)
+			return 0;
+		usleep(10000);
+	}
+	return -1;
+}
+
+/* Is @pid, a child of ours, still running (not exited, not a zombie)? */
+static bool alive(pid_t pid)
+{
+	siginfo_t si = { 0 };
+
+	if (waitid(P_PID, pid, &si, WEXITED | WNOHANG | WNOWAIT))
+		return false;
+	return si.si_pid == 0;
+}
+
+/* Reap @pid; true if it was killed by @sig. */
+static bool reaped_by(pid_t pid, int sig)
+{
+	int status;
+
+	if (waitpid(pid, &status, 0) != pid)
+		return false;
+	return WIFSIGNALED(status) && WTERMSIG(status) == sig;
+}
+
+static int sleeper(const char *cg, void *arg)
+{
+	for (;;)
+		pause();
+	return 0;
+}
+
+/* Start @n sleepers in @cg, their pids in @pids. */
+static int spawn(const char *cg, int n, pid_t *pids)
+{
+	int before = cg_read_lc(cg, "cgroup.procs");
+	int i;
+
+	for (i = 0; i < n; i++) {
+		pids[i] = cg_run_nowait(cg, sleeper, NULL);
+		if (pids[i] < 0)
+			return -1;
+	}
+	return wait_nr_procs(cg, before + n);
+}
+
+/* Make @parent/@name, return its path (freed by the fixture's teardown). */
+static char *mkcg(const char *parent, const char *name)
+{
+	char *cg = cg_name(parent, name);
+
+	if (cg && cg_create(cg)) {
+		free(cg);
+		return NULL;
+	}
+	return cg;
+}
+
+/* Remove @cg and everything below it, killing what still runs there. */
+static void destroy_tree(const char *cg)
+{
+	struct dirent *de;
+	DIR *dir;
+
+	if (access(cg, F_OK))
+		return;
+	cg_write(cg, "cgroup.freeze", "0");
+	if (cg_read_strstr(cg, "cgroup.events", "populated 0")) {
+		cg_write(cg, "cgroup.kill", "1");
+		wait_unpopulated(cg);
+	}
+	dir = opendir(cg);
+	if (dir) {
+		while ((de = readdir(dir))) {
+			char *sub;
+
+			if (de->d_type != DT_DIR || de->d_name[0] == '.')
+				continue;
+			sub = cg_name(cg, de->d_name);
+			if (sub) {
+				destroy_tree(sub);
+				free(sub);
+			}
+		}
+		closedir(dir);
+	}
+	cg_destroy(cg);
+}
+
+static int as_nobody(int (*fn)(void *), void *arg);
+
+/* Exit status: 0 on success, else the errno of the failed open. */
+static int nobody_opens_for_reading(void *path)
+{
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0)
+		return errno;
+	close(fd);
+	return 0;
+}
+
+FIXTURE(cgsig) {
+	char root[PATH_MAX];
+	char *cg;		/* this case's cgroup */
+	char *outside;		/* a sibling for canaries, never signalled */
+};
+
+FIXTURE_SETUP(cgsig)
+{
+	char name[64];
+
+	ASSERT_EQ(0, cg_find_unified_root(self->root, sizeof(self->root), NULL))
+		TH_LOG("no cgroup v2 mount");
+	snprintf(name, sizeof(name), "cgsig_test_%d", getpid());
+	self->cg = cg_name(self->root, name);
+	ASSERT_NE(NULL, self->cg);
+	destroy_tree(self->cg);
+	ASSERT_EQ(0, cg_create(self->cg));
+	snprintf(name, sizeof(name), "cgsig_canary_%d", getpid());
+	self->outside = cg_name(self->root, name);
+	ASSERT_NE(NULL, self->outside);
+	destroy_tree(self->outside);
+	ASSERT_EQ(0, cg_create(self->outside));
+}
+
+FIXTURE_TEARDOWN(cgsig)
+{
+	destroy_tree(self->cg);
+	destroy_tree(self->outside);
+	free(self->cg);
+	free(self->outside);
+}
+
+/* The root cgroup has no cgroup.signal; the file is write-only (0200). */
+TEST_F_TIMEOUT(cgsig, root_has_none_and_file_is_write_only, 120)
+{
+	char path[PATH_MAX + 16], buf[16];
+	struct stat st;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/cgroup.signal", self->root);
+	ASSERT_EQ(-1, access(path, F_OK));
+	ASSERT_EQ(ENOENT, errno);
+
+	snprintf(path, sizeof(path), "%s/cgroup.signal", self->cg);
+	ASSERT_EQ(0, stat(path, &st));
+	ASSERT_EQ(S_IFREG | 0200, st.st_mode);
+	/* Others cannot even open it for reading. */
+	ASSERT_EQ(EACCES, as_nobody(nobody_opens_for_reading, path));
+	/* Root may open it, but there is nothing to read. */
+	fd = open(path, O_RDONLY);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(-1, read(fd, buf, sizeof(buf)));
+	ASSERT_EQ(EINVAL, errno);
+	close(fd);
+}
+
+/* One write kills 100 sleeping processes; cgroup.events reaches populated 0. */
+TEST_F_TIMEOUT(cgsig, kills_100_processes, 120)
+{
+	pid_t pids[100];
+	int i;
+
+	ASSERT_EQ(0, spawn(self->cg, 100, pids));
+	ASSERT_EQ(0, cg_read_strcmp(self->cg, "cgroup.events", "populated 1\nfrozen 0\n"));
+
+	ASSERT_EQ(0, sig_write(self->cg, "9\n"));
+	ASSERT_EQ(0, wait_unpopulated(self->cg));
+	for (i = 0; i < 100; i++)
+		ASSERT_TRUE(reaped_by(pids[i], SIGKILL)) TH_LOG("pid %d", pids[i]);
+	ASSERT_EQ(0, cg_read_lc(self->cg, "cgroup.procs"));
+}
+
+/*
+ * Signalling job/victim kills victim and all its descendants, and nothing in
+ * job itself, in victim's sibling, or outside job.
+ */
+TEST_F_TIMEOUT(cgsig, subtree_dies_and_nothing_else, 120)
+{
+	char *victim, *child, *grandchild, *sibling;
+	pid_t in_job[2], in_victim[3], in_child[3], in_gchild[3], in_sib[2], canary[2];
+	int i;
+
+	victim = mkcg(self->cg, "victim");
+	ASSERT_NE(NULL, victim);
+	child = mkcg(victim, "child");
+	ASSERT_NE(NULL, child);
+	grandchild = mkcg(child, "grandchild");
+	ASSERT_NE(NULL, grandchild);
+	sibling = mkcg(self->cg, "sibling");
+	ASSERT_NE(NULL, sibling);
+
+	ASSERT_EQ(0, spawn(self->cg, 2, in_job));
+	ASSERT_EQ(0, spawn(victim, 3, in_victim));
+	ASSERT_EQ(0, spawn(child, 3, in_child));
+	ASSERT_EQ(0, spawn(grandchild, 3, in_gchild));
+	ASSERT_EQ(0, spawn(sibling, 2, in_sib));
+	ASSERT_EQ(0, spawn(self->outside, 2, canary));
+
+	ASSERT_EQ(0, sig_write(victim, "9"));
+	ASSERT_EQ(0, wait_unpopulated(victim));
+
+	for (i = 0; i < 3; i++) {
+		ASSERT_TRUE(reaped_by(in_victim[i], SIGKILL));
+		ASSERT_TRUE(reaped_by(in_child[i], SIGKILL));
+		ASSERT_TRUE(reaped_by(in_gchild[i], SIGKILL));
+	}
+	for (i = 0; i < 2; i++) {
+		ASSERT_TRUE(alive(in_job[i]));
+		ASSERT_TRUE(alive(in_sib[i]));
+		ASSERT_TRUE(alive(canary[i]));
+	}
+	ASSERT_EQ(0, cg_read_strcmp(self->cg, "cgroup.events", "populated 1\nfrozen 0\n"));
+	ASSERT_EQ(0, cg_read_strcmp(sibling, "cgroup.events", "populated 1\nfrozen 0\n"));
+	ASSERT_EQ(0, cg_read_strcmp(self->outside, "cgroup.events", "populated 1\nfrozen 0\n"));
+	free(victim);
+	free(child);
+	free(grandchild);
+	free(sibling);
+}
+
+static void *thread_sleep(void *arg)
+{
+	for (;;)
+		pause();
+	return NULL;
+}
+
+/* A process with @arg threads besides its main one; the leader exits first if @arg < 0. */
+static int threaded_proc(const char *cg, void *arg)
+{
+	long n = (long)arg;
+	bool leader_exits = n < 0;
+	pthread_t t;
+	long i;
+
+	if (leader_exits)
+		n = -n;
+	for (i = 0; i < n; i++)
+		if (pthread_create(&t, NULL, thread_sleep, NULL))
+			return 1;
+	if (leader_exits)
+		pthread_exit(NULL);
+	for (;;)
+		pause();
+	return 0;
+}
+
+static int nr_threads(const char *cg)
+{
+	return cg_read_lc(cg, "cgroup.threads");
+}
+
+static int wait_nr_threads(const char *cg, int n)
+{
+	long deadline = now_ms() + WAIT_MS;
+
+	while (now_ms() < deadline) {
+		if (nr_threads(cg) == n)
+			return 0;
+		usleep(10000);
+	}
+	return -1;
+}
+
+/* A process of 16 threads dies from one write. */
+TEST_F_TIMEOUT(cgsig, multithreaded_process_dies, 120)
+{
+	pid_t pid;
+
+	pid = cg_run_nowait(self->cg, threaded_proc, (void *)15L);
+	ASSERT_GT(pid, 0);
+	ASSERT_EQ(0, wait_nr_threads(self->cg, 16));
+
+	ASSERT_EQ(0, sig_write(self->cg, "9"));
+	ASSERT_EQ(0, wait_unpopulated(self->cg));
+	ASSERT_TRUE(reaped_by(pid, SIGKILL));
+	ASSERT_EQ(0, nr_threads(self->cg));
+}
+
+/*
+ * A process whose leader called pthread_exit() (a zombie leader with live
+ * threads) is still reached through its threads.
+ */
+TEST_F_TIMEOUT(cgsig, process_with_exited_leader_dies, 120)
+{
+	pid_t pid;
+
+	pid = cg_run_nowait(self->cg, threaded_proc, (void *)-4L);
+	ASSERT_GT(pid, 0);
+	/* Four live threads, the leader gone from cgroup.threads. */
+	ASSERT_EQ(0, wait_nr_threads(self->cg, 4));
+	ASSERT_EQ(0, cg_read_strcmp(self->cg, "cgroup.events", "populated 1\nfrozen 0\n"));
+
+	ASSERT_EQ(0, sig_write(self->cg, "9"));
+	ASSERT_EQ(0, wait_unpopulated(self->cg));
+	ASSERT_TRUE(reaped_by(pid, SIGKILL));
+}
+
+static int forkbomb(const char *cg, void *arg)
+{
+	for (;;) {
+		if (fork() < 0)
+			usleep(1000);
+	}
+	return 0;
+}
+
+/* A forkbomb bounded by pids.max is gone after exactly one write. */
+TEST_F_TIMEOUT(cgsig, forkbomb_gone_after_one_write, 120)
+{
+	char *bomb;
+	pid_t pid;
+	int i;
+
+	ASSERT_EQ(0, cg_write(self->root, "cgroup.subtree_control", "+pids"));
+	ASSERT_EQ(0, cg_write(self->cg, "cgroup.subtree_control", "+pids"));
+	bomb = mkcg(self->cg, "bomb");
+	ASSERT_NE(NULL, bomb);
+	ASSERT_EQ(0, cg_write(bomb, "pids.max", "200"));
+
+	pid = cg_run_nowait(bomb, forkbomb, NULL);
+	ASSERT_GT(pid, 0);
+	/* Let it grow: the write must race with forks in flight. */
+	for (i = 0; i < 1000 && cg_read_lc(bomb, "cgroup.procs") < 50; i++)
+		usleep(10000);
+	ASSERT_GE(cg_read_lc(bomb, "cgroup.procs"), 50);
+
+	ASSERT_EQ(0, sig_write(bomb, "9"));
+	ASSERT_EQ(0, wait_unpopulated(bomb)) TH_LOG("%ld processes escaped",
+						    cg_read_lc(bomb, "cgroup.procs"));
+	ASSERT_TRUE(reaped_by(pid, SIGKILL));
+	ASSERT_EQ(0, cg_read_lc(bomb, "cgroup.procs"));
+	free(bomb);
+}
+
+/* A frozen cgroup dies at once: SIGKILL does not wait for the thaw. */
+TEST_F_TIMEOUT(cgsig, frozen_cgroup_dies, 120)
+{
+	pid_t pids[10];
+	int i;
+
+	ASSERT_EQ(0, spawn(self->cg, 10, pids));
+	ASSERT_EQ(0, cg_write(self->cg, "cgroup.freeze", "1"));
+	ASSERT_EQ(0, cg_read_strcmp_wait(self->cg, "cgroup.events", "populated 1\nfrozen 1\n"));
+
+	ASSERT_EQ(0, sig_write(self->cg, "9"));
+	ASSERT_EQ(0, wait_unpopulated(self->cg));
+	for (i = 0; i < 10; i++)
+		ASSERT_TRUE(reaped_by(pids[i], SIGKILL));
+	/* Still frozen as a cgroup: only its processes are gone. */
+	ASSERT_EQ(0, cg_read_strcmp(self->cg, "cgroup.freeze", "1\n"));
+}
+
+/* pid 1 of a new pid namespace and its children, all in the cgroup. */
+static int pidns_init(const char *cg, void *arg)
+{
+	pid_t pid;
+	int i;
+
+	if (unshare(CLONE_NEWPID))
+		return 1;
+	pid = fork();
+	if (pid < 0)
+		return 1;
+	if (pid == 0) {
+		/* pid 1 in the new namespace */
+		for (i = 0; i < 4; i++)
+			if (fork() == 0)
+				for (;;)
+					pause();
+		for (;;)
+			pause();
+	}
+	for (;;)
+		pause();
+	return 0;
+}
+
+/* Processes in a child pid namespace, including its init, die. */
+TEST_F_TIMEOUT(cgsig, child_pid_namespace_dies, 120)
+{
+	pid_t pid;
+
+	pid = cg_run_nowait(self->cg, pidns_init, NULL);
+	ASSERT_GT(pid, 0);
+	/* the unsharer, the namespace's init and its 4 children */
+	ASSERT_EQ(0, wait_nr_procs(self->cg, 6));
+
+	ASSERT_EQ(0, sig_write(self->cg, "9"));
+	ASSERT_EQ(0, wait_unpopulated(self->cg));
+	ASSERT_TRUE(reaped_by(pid, SIGKILL));
+}
+
+static int vforker(const char *cg, void *arg)
+{
+	/* The child never execs or exits: the parent stays blocked in vfork(). */
+	if (vfork() == 0)
+		for (;;)
+			pause();
+	return 1;
+}
+
+/* The state letter of @pid in /proc/<pid>/stat. */
+static char proc_state(pid_t pid)
+{
+	char buf[4096], *p;
+
+	if (proc_read_text(pid, false, "stat", buf, sizeof(buf)) < 0)
+		return '?';
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' ? p[2] : '?';
+}
+
+/* A vfork parent (waiting for its child) and the child both die. */
+TEST_F_TIMEOUT(cgsig, vfork_pair_dies, 120)
+{
+	pid_t pid;
+
+	pid = cg_run_nowait(self->cg, vforker, NULL);
+	ASSERT_GT(pid, 0);
+	ASSERT_EQ(0, wait_nr_procs(self->cg, 2));
+	/* Waiting for the vfork child: uninterruptible, but killable. */
+	ASSERT_EQ('D', proc_state(pid));
+
+	ASSERT_EQ(0, sig_write(self->cg, "9"));
+	ASSERT_EQ(0, wait_unpopulated(self->cg));
+	ASSERT_TRUE(reaped_by(pid, SIGKILL));
+}
+
+static int self_killer(const char *cg, void *arg)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/cgroup.signal", cg);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return 2;
+	if (write(fd, "9", 1) != 1)
+		return 3;
+	/* The signal is delivered on the way back to user space. */
+	for (;;)
+		pause();
+	return 0;
+}
+
+/* A writer inside the cgroup kills itself along with the rest. */
+TEST_F_TIMEOUT(cgsig, writer_inside_kills_itself, 120)
+{
+	pid_t pids[3], writer;
+	int i;
+
+	ASSERT_EQ(0, spawn(self->cg, 3, pids));
+	writer = cg_run_nowait(self->cg, self_killer, NULL);
+	ASSERT_GT(writer, 0);
+
+	ASSERT_TRUE(reaped_by(writer, SIGKILL));
+	ASSERT_EQ(0, wait_unpopulated(self->cg));
+	for (i = 0; i < 3; i++)
+		ASSERT_TRUE(reaped_by(pids[i], SIGKILL));
+}
+
+/*
+ * A threaded cgroup holds threads, not processes: EOPNOTSUPP, nothing
+ * signalled. Its threaded domain can be signalled and takes the threads along.
+ */
+TEST_F_TIMEOUT(cgsig, threaded_cgroup_is_refused, 120)
+{
+	char *threaded;
+	pid_t pid;
+
+	threaded = mkcg(self->cg, "threaded");
+	ASSERT_NE(NULL, threaded);
+	ASSERT_EQ(0, cg_write(threaded, "cgroup.type", "threaded"));
+	pid = cg_run_nowait(self->cg, threaded_proc, (void *)3L);
+	ASSERT_GT(pid, 0);
+	ASSERT_EQ(0, wait_nr_threads(self->cg, 4));
+
+	ASSERT_EQ(-EOPNOTSUPP, sig_write(threaded, "9"));
+	usleep(100000);
+	ASSERT_TRUE(alive(pid));
+
+	ASSERT_EQ(0, sig_write(self->cg, "9"));
+	ASSERT_EQ(0, wait_unpopulated(self->cg));
+	ASSERT_TRUE(reaped_by(pid, SIGKILL));
+	free(threaded);
+}
+
+/* Every malformed or refused write fails with its errno and kills nothing. */
+TEST_F_TIMEOUT(cgsig, bad_input_is_refused_and_kills_nothing, 120)
+{
+	static const struct {
+		const char *buf;
+		size_t len;
+		int err;
+	} cases[] = {
+		/* A zero-length write never reaches the handler: a no-op. */
+		{ "", 0, 0 },
+		{ "\n", 1, EINVAL },
+		{ "   ", 3, EINVAL },
+		{ "kill", 4, EINVAL },
+		{ "9abc", 4, EINVAL },
+		{ "9 9", 3, EINVAL },
+		{ "9\0", 2, EINVAL },
+		{ "\0" "9", 2, EINVAL },
+		{ "9.0", 3, EINVAL },
+		{ "0x", 2, EINVAL },
+		{ "09", 2, EINVAL },
+		{ "--9", 3, EINVAL },
+		{ "-9", 2, EINVAL },
+		{ "-1", 2, EINVAL },
+		{ "0", 1, EINVAL },
+		{ "65", 2, EINVAL },
+		{ "1000", 4, EINVAL },
+		/* valid signals other than SIGKILL: not accepted yet */
+		{ "1", 1, EINVAL },
+		{ "15", 2, EINVAL },
+		{ "19", 2, EINVAL },
+		{ "64", 2, EINVAL },
+		/* does not fit in an int */
+		{ "2147483648", 10, ERANGE },
+		{ "-2147483649", 11, ERANGE },
+		{ "4294967305", 10, ERANGE },
+		{ "99999999999999999999999", 23, ERANGE },
+	};
+	char big[8192];
+	pid_t pids[3];
+	size_t i;
+
+	ASSERT_EQ(0, spawn(self->cg, 3, pids));
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		int ret = sig_write_len(self->cg, cases[i].buf, cases[i].len);
+
+		EXPECT_EQ(-cases[i].err, ret) {
+			TH_LOG("input #%zu \"%.*s\"", i, (int)cases[i].len, cases[i].buf);
+		}
+	}
+
+	/* Larger than a page: refused by kernfs before the handler runs. */
+	memset(big, ' ', sizeof(big));
+	big[sizeof(big) - 1] = '9';
+	EXPECT_EQ(-E2BIG, sig_write_len(self->cg, big, sizeof(big)));
+
+	usleep(200000);
+	for (i = 0; i < 3; i++)
+		ASSERT_TRUE(alive(pids[i]));
+	ASSERT_EQ(3, cg_read_lc(self->cg, "cgroup.procs"));
+}
+
+/* A write through a file opened before its cgroup was removed fails. */
+TEST_F_TIMEOUT(cgsig, removed_cgroup_gives_enodev, 120)
+{
+	char path[PATH_MAX], *gone;
+	int fd;
+
+	gone = mkcg(self->cg, "gone");
+	ASSERT_NE(NULL, gone);
+	snprintf(path, sizeof(path), "%s/cgroup.signal", gone);
+	fd = open(path, O_WRONLY);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, rmdir(gone));
+
+	ASSERT_EQ(-1, write(fd, "9", 1));
+	ASSERT_EQ(ENODEV, errno);
+	close(fd);
+	free(gone);
+}
+
+/* Run @fn as uid/gid nobody in a child; return its exit status. */
+static int as_nobody(int (*fn)(void *), void *arg)
+{
+	int status;
+	pid_t pid;
+
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		if (setgroups(0, NULL) || setresgid(NOBODY, NOBODY, NOBODY) ||
+		    setresuid(NOBODY, NOBODY, NOBODY))
+			_exit(100);
+		_exit(fn(arg));
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+/* Exit status: 0 on success, else the errno of the failed write. */
+static int nobody_writes_9(void *cg)
+{
+	return -sig_write(cg, "9");
+}
+
+/* An unprivileged writer without delegation is refused: EACCES, nothing dies. */
+TEST_F_TIMEOUT(cgsig, unprivileged_writer_is_refused, 120)
+{
+	pid_t pids[2];
+
+	ASSERT_EQ(0, spawn(self->cg, 2, pids));
+	ASSERT_EQ(EACCES, as_nobody(nobody_writes_9, self->cg));
+	usleep(100000);
+	ASSERT_TRUE(alive(pids[0]));
+	ASSERT_TRUE(alive(pids[1]));
+}
+
+static int nobody_mkdir(void *cg)
+{
+	return mkdir(cg, 0755) ? errno : 0;
+}
+
+/*
+ * Delegation (cgroup-v2.rst, "Delegation"): the delegatee owns the directory
+ * and cgroup.procs/threads/subtree_control of the delegation root, not its
+ * cgroup.signal. It may signal the sub-cgroups it creates, not the root.
+ */
+TEST_F_TIMEOUT(cgsig, delegatee_signals_own_subcgroups_only, 120)
+{
+	static const char * const delegated[] = {
+		"", "/cgroup.procs", "/cgroup.threads", "/cgroup.subtree_control",
+	};
+	char path[PATH_MAX], *sub;
+	pid_t in_root[2], in_sub[2];
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(delegated); i++) {
+		snprintf(path, sizeof(path), "%s%s", self->cg, delegated[i]);
+		ASSERT_EQ(0, chown(path, NOBODY, NOBODY));
+	}
+	sub = cg_name(self->cg, "sub");
+	ASSERT_NE(NULL, sub);
+	ASSERT_EQ(0, as_nobody(nobody_mkdir, sub));
+	ASSERT_EQ(0, spawn(self->cg, 2, in_root));
+	ASSERT_EQ(0, spawn(sub, 2, in_sub));
+
+	ASSERT_EQ(EACCES, as_nobody(nobody_writes_9, self->cg));
+	ASSERT_EQ(0, as_nobody(nobody_writes_9, sub));
+	ASSERT_EQ(0, wait_unpopulated(sub));
+	ASSERT_TRUE(reaped_by(in_sub[0], SIGKILL));
+	ASSERT_TRUE(reaped_by(in_sub[1], SIGKILL));
+	ASSERT_TRUE(alive(in_root[0]));
+	ASSERT_TRUE(alive(in_root[1]));
+	free(sub);
+}
+
+/* Writers on nested cgroups at once: every write succeeds, everything dies. */
+TEST_F_TIMEOUT(cgsig, concurrent_writers_on_nested_cgroups, 120)
+{
+	const char *names[] = { "a", "a/b", "a/b/c", "d" };
+	char *cgs[5];
+	pid_t pids[5][10], writers[5];
+	int go[2], i, j, status;
+
+	cgs[0] = self->cg;
+	for (i = 0; i < 4; i++) {
+		cgs[i + 1] = mkcg(self->cg, names[i]);
+		ASSERT_NE(NULL, cgs[i + 1]);
+	}
+	for (i = 0; i < 5; i++)
+		ASSERT_EQ(0, spawn(cgs[i], 10, pids[i]));
+
+	ASSERT_EQ(0, pipe(go));
+	for (i = 0; i < 5; i++) {
+		writers[i] = fork();
+		ASSERT_GE(writers[i], 0);
+		if (writers[i] == 0) {
+			char c;
+
+			close(go[1]);
+			if (read(go[0], &c, 1) != 0)
+				_exit(99);
+			_exit(-sig_write(cgs[i], "9"));
+		}
+	}
+	close(go[0]);
+	close(go[1]);	/* all writers start now */
+
+	for (i = 0; i < 5; i++) {
+		ASSERT_EQ(writers[i], waitpid(writers[i], &status, 0));
+		ASSERT_TRUE(WIFEXITED(status));
+		ASSERT_EQ(0, WEXITSTATUS(status)) TH_LOG("writer on %s", cgs[i]);
+	}
+	ASSERT_EQ(0, wait_unpopulated(self->cg));
+	for (i = 0; i < 5; i++)
+		for (j = 0; j < 10; j++)
+			ASSERT_TRUE(reaped_by(pids[i][j], SIGKILL));
+	for (i = 1; i < 5; i++)
+		free(cgs[i]);
+}
+
+/*
+ * The fork guarantee does not reach into the future: a process cloned into
+ * the cgroup (clone3 CLONE_INTO_CGROUP) after the write returned survives.
+ */
+TEST_F_TIMEOUT(cgsig, clone_into_cgroup_after_write_survives, 120)
+{
+	pid_t pids[2], pid;
+	int cgfd, status;
+
+	ASSERT_EQ(0, spawn(self->cg, 2, pids));
+	ASSERT_EQ(0, sig_write(self->cg, "9"));
+	ASSERT_EQ(0, wait_unpopulated(self->cg));
+	ASSERT_TRUE(reaped_by(pids[0], SIGKILL));
+	ASSERT_TRUE(reaped_by(pids[1], SIGKILL));
+
+	cgfd = dirfd_open_opath(self->cg);
+	ASSERT_GE(cgfd, 0);
+	pid = clone_into_cgroup(cgfd);
+	if (pid < 0 && errno == ENOSYS)
+		SKIP(return, "clone3 not available");
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		usleep(300000);
+		_exit(42);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(42, WEXITSTATUS(status));
+	close(cgfd);
+}
+
+TEST_HARNESS_MAIN
