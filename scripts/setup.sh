@@ -12,6 +12,8 @@ PACKAGES=(
 	clang-19 lld-19 llvm-19 libclang-19-dev
 	# Kernel build.
 	make flex bison bc libelf-dev libssl-dev cpio kmod rsync perl python3
+	# checkpatch.pl runs spdxcheck.py, which needs these
+	python3-ply python3-git
 	git xz-utils
 	# VM: virtme-ng boots the kernel under qemu with the host's root over 9p.
 	qemu-system-x86 busybox-static

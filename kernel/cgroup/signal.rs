@@ -44,7 +44,10 @@ fn is_space(c: u8) -> bool {
 /// and embedded NUL bytes, is `EINVAL`; a number that does not fit in an `i32` is `ERANGE`.
 fn parse_int(buf: &[u8]) -> Result<i32> {
     let start = buf.iter().position(|&c| !is_space(c)).unwrap_or(buf.len());
-    let end = buf.iter().rposition(|&c| !is_space(c)).map_or(start, |i| i + 1);
+    let end = buf
+        .iter()
+        .rposition(|&c| !is_space(c))
+        .map_or(start, |i| i + 1);
     let s = &buf[start..end];
 
     let (negative, s) = match s {
