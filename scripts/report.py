@@ -69,6 +69,12 @@ def kselftest(tally, results, name):
         tally.add(f"kselftest/{name}", "fail", "did not run")
         return
     rc = int(rc_file.read_text().strip() or "255")
+    first = results / f"{name}.first.tap"
+    if first.exists():
+        flaked = [m.group(2).strip() for m in map(TAP_RE.match, first.read_text(errors="replace").splitlines())
+                  if m and m.group(1) == "not ok"]
+        print(f"FLAKY kselftest/{name}: first attempt failed ({', '.join(flaked) or 'no case result'}); "
+              f"retried once, the retry is what counts")
     cases = 0
     failed = 0
     for line in tap.read_text(errors="replace").splitlines():

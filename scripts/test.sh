@@ -23,6 +23,7 @@ mkdir -p "$R"
 mapfile -t tests <"$CACHE/build/selftests/list"
 log "booting out/bzImage and running: ${tests[*]} (TCG; several minutes)"
 "$ROOT/scripts/vm.sh" "$OUT/bzImage" "$R" \
+	RETRY_ONCE="'test_core test_kill test_freezer'" \
 	"$ROOT/scripts/guest/run-tests.sh" "$R" "$CACHE/build/selftests" "${tests[@]}"
 t3=$(now)
 

@@ -10,6 +10,10 @@
 //! `cgroup_mutex` is held takes a `&CgroupMutexGuard`, so calling it without the lock does not
 //! compile, and anything it yields borrows from that guard, so it cannot outlive the lock.
 //!
+//! Lock order, outermost first: `cgroup_mutex`, then the read side of `tasklist_lock`
+//! ([`crate::task::TasklistReadGuard`]), then `css_set_lock`, which the walks and
+//! [`Cgroup::bump_kill_seq`] take internally and never hold across a call back into the user.
+//!
 //! C headers: [`include/linux/cgroup.h`](srctree/include/linux/cgroup.h),
 //! [`include/linux/cgroup-defs.h`](srctree/include/linux/cgroup-defs.h) and
 //! [`kernel/cgroup/cgroup-internal.h`](srctree/kernel/cgroup/cgroup-internal.h).
