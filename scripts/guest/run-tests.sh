@@ -14,20 +14,21 @@ rm -f complete
 dmesg >dmesg-boot.txt
 
 # Every test gets its own bounded time; a hang is a failure, not a hung CI.
+run() {
+	(cd "$SELFTESTS" && exec timeout -k 5 "${TEST_TIMEOUT:-900}" "./$1") \
+		>"$1.tap" 2>&1 </dev/null
+	echo $? >"$1.rc"
+}
+
 for t in "$@"; do
 	echo "guest: running $t" >/dev/console
-	run() {
-		(cd "$SELFTESTS" && exec timeout -k 5 "${TEST_TIMEOUT:-900}" "./$t") \
-			>"$t.tap" 2>&1 </dev/null
-		echo $? >"$t.rc"
-	}
-	run
+	run "$t"
 	# Upstream's timing-sensitive guards (e.g. test_freezer's freeze-time
 	# comparisons) can flake under TCG: they get one retry, and the first
 	# attempt is kept so the report names the flake. Our own tests never do.
 	if [[ $(cat "$t.rc") != 0 && " ${RETRY_ONCE:-} " == *" $t "* ]]; then
 		mv "$t.tap" "$t.first.tap"
-		run
+		run "$t"
 	fi
 done
 
