@@ -8,6 +8,12 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# CI may run with a trimmed environment: do not rely on HOME or PATH.
+HOME=${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)}
+export HOME
+[[ :$PATH: == *:/usr/bin:* ]] || PATH=$PATH:/usr/sbin:/usr/bin:/sbin:/bin
+command -v cargo >/dev/null 2>&1 || PATH=$PATH:$HOME/.cargo/bin
+export PATH
 CACHE=${CGROUP_SIGNAL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cgroup-signal}
 OUT=${OUT:-$ROOT/out}
 
