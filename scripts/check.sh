@@ -71,7 +71,7 @@ for f in "${rs[@]}"; do
 	esac
 done
 st=0
-log "CLIPPY=1 build (first run: a full kernel build in $B)"
+log "CLIPPY=1 build in $B (a full kernel build the first time)"
 kmake check CLIPPY=1 vmlinux >"$L/clippy.log" 2>&1 || st=$?
 gate "clippy (CLIPPY=1 build)" "$L/clippy.log" "$st"
 
