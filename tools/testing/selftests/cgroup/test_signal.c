@@ -99,17 +99,27 @@ static int wait_unpopulated(const char *cg)
 	return ret;
 }
 
-/* Wait until @cg's cgroup.procs lists @n processes. */
-static int wait_nr_procs(const char *cg, int n)
+/* Wait until @cg's @file (cgroup.procs, cgroup.threads) lists @n entries. */
+static int wait_nr(const char *cg, const char *file, int n)
 {
 	long deadline = now_ms() + WAIT_MS;
 
 	while (now_ms() < deadline) {
-		if (cg_read_lc(cg, "cgroup.procs") == n)
+		if (cg_read_lc(cg, file) == n)
 			return 0;
 		usleep(10000);
 	}
 	return -1;
+}
+
+static int wait_nr_procs(const char *cg, int n)
+{
+	return wait_nr(cg, "cgroup.procs", n);
+}
+
+static int wait_nr_threads(const char *cg, int n)
+{
+	return wait_nr(cg, "cgroup.threads", n);
 }
 
 /* Is @pid, a child of ours, still running (not exited, not a zombie)? */
@@ -356,23 +366,6 @@ static int threaded_proc(const char *cg, void *arg)
 	return 0;
 }
 
-static int nr_threads(const char *cg)
-{
-	return cg_read_lc(cg, "cgroup.threads");
-}
-
-static int wait_nr_threads(const char *cg, int n)
-{
-	long deadline = now_ms() + WAIT_MS;
-
-	while (now_ms() < deadline) {
-		if (nr_threads(cg) == n)
-			return 0;
-		usleep(10000);
-	}
-	return -1;
-}
-
 /* A process of 16 threads dies from one write. */
 TEST_F_TIMEOUT(cgsig, multithreaded_process_dies, 120)
 {
@@ -385,7 +378,7 @@ TEST_F_TIMEOUT(cgsig, multithreaded_process_dies, 120)
 	ASSERT_EQ(0, sig_write(self->cg, "9"));
 	ASSERT_EQ(0, wait_unpopulated(self->cg));
 	ASSERT_TRUE(reaped_by(pid, SIGKILL));
-	ASSERT_EQ(0, nr_threads(self->cg));
+	ASSERT_EQ(0, cg_read_lc(self->cg, "cgroup.threads"));
 }
 
 /*
