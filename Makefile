@@ -5,13 +5,15 @@
 SHELL := /bin/bash
 S := scripts
 
-.PHONY: help setup base assemble build test run shell check clean distclean
+.PHONY: help setup base assemble build test run repeat shell check clean distclean
 
 help:
 	@echo 'make test       set up, build the debug kernel, boot it, run every test;'
 	@echo '                ends with "N passed, N failed"'
 	@echo 'make run        set up, build, boot and show echo 9 > cgroup.signal'
 	@echo '                ending a live process tree'
+	@echo 'make repeat     run test_signal cases N times in one boot (CASES=, N=20;'
+	@echo '                default: the forkbomb cases)'
 	@echo 'make shell      interactive shell in a VM on the built kernel'
 	@echo 'make check      checkpatch --strict, rustfmt, CLIPPY=1 build, rustdoc'
 	@echo 'make build      set up and build out/bzImage only'
@@ -36,6 +38,9 @@ test:
 
 run:
 	@$(S)/run.sh
+
+repeat:
+	@$(S)/repeat.sh
 
 shell: build
 	@$(S)/vm.sh out/bzImage out/shell --interactive

@@ -2,17 +2,19 @@
 
 //! `cgroup.signal`: signal every process of a cgroup subtree with one write.
 //!
-//! Writing a signal number to `cgroup.signal` of a non-root cgroup sends that signal to every
-//! process in the cgroup and in all of its live descendants. Only `SIGKILL` (9) is accepted for
-//! now.
+//! Writing a signal number (1 to `SIGRTMAX`) to `cgroup.signal` of a non-root cgroup sends that
+//! signal to every process in the cgroup and in all of its live descendants, once per process,
+//! as `kill(2)` on each process would.
 //!
 //! The walk runs with `cgroup_mutex` held, so no task is migrated into or out of the subtree
 //! and no cgroup is created or removed under it, and with the read side of `tasklist_lock` held,
-//! so no fork completes and no task is reaped while the subtree is being signalled. A task whose
-//! fork overlaps the write is caught after the fact: each cgroup's `kill_seq` is bumped before
-//! its tasks are signalled, and `cgroup_post_fork()` kills a child whose cgroup's `kill_seq`
-//! moved while it was being forked. A process cloned into the cgroup after the write returned
-//! saw the new `kill_seq` when its fork began and is left alone.
+//! so no fork completes and no task is reaped while the subtree is being signalled. Each process
+//! is visited once, through its thread group leader, which stays visible while any of its
+//! threads lives. Processes whose fork overlaps the write are handled by
+//! [`Cgroup::with_signal_recorded`]: `SIGKILL` bumps `kill_seq` as `cgroup.kill` does, every
+//! other signal is sent with process-group semantics and recorded for `cgroup_post_fork()`, so
+//! that each such process gets it exactly once. A process cloned into the cgroup after the
+//! write returned does not get it.
 //!
 //! See `cgroup.signal` in Documentation/admin-guide/cgroup-v2.rst.
 
@@ -85,37 +87,32 @@ fn parse_int(buf: &[u8]) -> Result<i32> {
     i32::try_from(if negative { -value } else { value }).map_err(|_| ERANGE)
 }
 
-/// Turns what was written into the signal to send.
+/// Turns what was written into the signal to send: a number from 1 to `SIGRTMAX`.
 ///
-/// Only `SIGKILL` is accepted for now; every other number, valid signal or not, is `EINVAL`.
+/// Anything else, `0` included, is `EINVAL` (`ERANGE` if it does not even fit in an `int`).
 fn parse_signal(buf: &[u8]) -> Result<Signal> {
-    let sig = Signal::new(parse_int(buf)?)?;
-    if sig != Signal::KILL {
-        return Err(EINVAL);
-    }
-    Ok(sig)
+    Signal::new(parse_int(buf)?)
 }
 
 /// Signals every process in `cgroup`'s subtree.
 fn signal_subtree(cgroup: &Cgroup, guard: &CgroupMutexGuard, sig: Signal) {
     // Held while signalling: no fork completes and no task is reaped during the walk.
-    let _tasklist = TasklistReadGuard::lock();
+    let tasklist = TasklistReadGuard::lock();
 
     for cgroup in cgroup.live_descendants_pre(guard) {
-        // Before the tasks are signalled, so that a fork racing with the walk is caught by
-        // `cgroup_post_fork()` if the walk misses its child.
-        cgroup.bump_kill_seq(guard);
-
-        // Every thread, so that a process whose leader already exited is reached through its
-        // remaining threads.
-        cgroup.for_each_task(TaskIterFlags::THREADED, guard, |task| {
-            // Kernel threads are not signalled, and a task that is already dying (a process
-            // gets SIGKILL on all its threads at once) needs nothing more.
-            if !task.is_kthread() && !task.fatal_signal_pending() {
-                // The only failure is `ESRCH`: the process is exiting on its own.
-                let _ = task.send_signal_to_process(sig);
-            }
-            ControlFlow::Continue(())
+        cgroup.with_signal_recorded(guard, &tasklist, sig, || {
+            // Group leaders only, so that each process is signalled once, however many threads
+            // it has; a leader that has exited stays visible while its process has live threads.
+            // Threaded descendants are walked on their own, so no `THREADED` flag.
+            cgroup.for_each_task(TaskIterFlags::PROCS, guard, |task| {
+                // Kernel threads are not signalled, and a process that is already dying (a
+                // fatal signal is queued on all of its threads at once) needs nothing more.
+                if !task.is_kthread() && !task.fatal_signal_pending() {
+                    // The only failure is `ESRCH`: the process is exiting on its own.
+                    let _ = task.send_multiprocess_signal(sig);
+                }
+                ControlFlow::Continue(())
+            });
         });
     }
 }
@@ -167,6 +164,7 @@ pub unsafe extern "C" fn cgroup_signal_write(
 #[kunit_tests(cgroup_signal)]
 mod tests {
     use super::*;
+    use kernel::str::CString;
 
     #[test]
     fn parse_accepts_what_kstrtoint_accepts() -> Result {
@@ -223,12 +221,23 @@ mod tests {
     }
 
     #[test]
-    fn only_sigkill_is_accepted() -> Result {
+    fn every_signal_is_accepted() -> Result {
         assert_eq!(parse_signal(b"9\n")?, Signal::KILL);
         assert_eq!(parse_signal(b"0x9")?, Signal::KILL);
-        for input in [&b"0"[..], b"1", b"15", b"19", b"64", b"65", b"-9", b"1000"] {
-            assert_eq!(parse_signal(input), Err(EINVAL));
+        for nr in 1..=64 {
+            let written = CString::try_from_fmt(fmt!("{nr}\n"))?;
+            assert_eq!(parse_signal(written.to_bytes())?.as_raw(), nr);
         }
         Ok(())
+    }
+
+    #[test]
+    fn other_numbers_are_refused() {
+        for input in [&b"0"[..], b"-0", b"65", b"-1", b"-9", b"1000", b"0x41"] {
+            assert_eq!(parse_signal(input), Err(EINVAL));
+        }
+        for input in [&b"2147483648"[..], b"-2147483649"] {
+            assert_eq!(parse_signal(input), Err(ERANGE));
+        }
     }
 }

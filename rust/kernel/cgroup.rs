@@ -12,7 +12,8 @@
 //!
 //! Lock order, outermost first: `cgroup_mutex`, then the read side of `tasklist_lock`
 //! ([`crate::task::TasklistReadGuard`]), then `css_set_lock`, which the walks and
-//! [`Cgroup::bump_kill_seq`] take internally and never hold across a call back into the user.
+//! [`Cgroup::with_signal_recorded`] take internally and never hold across a call back into the
+//! user.
 //!
 //! C headers: [`include/linux/cgroup.h`](srctree/include/linux/cgroup.h),
 //! [`include/linux/cgroup-defs.h`](srctree/include/linux/cgroup-defs.h) and
@@ -22,6 +23,11 @@ use crate::{
     bindings,
     sync::aref::AlwaysRefCounted,
     types::Opaque, //
+};
+#[cfg(CONFIG_CGROUP_SIGNAL)]
+use crate::task::{
+    Signal,
+    TasklistReadGuard, //
 };
 use core::ptr::{
     self,
@@ -167,18 +173,60 @@ impl Cgroup {
         unsafe { !ptr::eq((*self.as_raw()).dom_cgrp, self.as_raw()) }
     }
 
-    /// Makes forks that overlap a kill of this cgroup die too.
+    /// Runs `f`, which sends `sig` to this cgroup's processes, so that no process whose fork
+    /// overlaps it escapes the signal or receives it twice.
     ///
-    /// Bumps `kill_seq`, as `cgroup.kill` does: `cgroup_post_fork()` compares it with the value
-    /// seen when the fork began and sends `SIGKILL` to a child whose cgroup was killed
-    /// meanwhile, so that no task forked during a kill escapes it.
-    pub fn bump_kill_seq(&self, _guard: &CgroupMutexGuard) {
+    /// The processes must be signalled with [`Task::send_multiprocess_signal`] from within `f`,
+    /// with the read side of `tasklist_lock` held all along (the `_tasklist` guard).
+    ///
+    /// [`Task::send_multiprocess_signal`]: crate::task::Task::send_multiprocess_signal
+    ///
+    /// For `SIGKILL` this bumps `kill_seq` first, as `cgroup.kill` does: `cgroup_post_fork()`
+    /// kills a child whose cgroup was killed after its fork began. For every other signal it
+    /// brackets `f` with `cgroup_signal_begin()` and `cgroup_signal_end()`, which keep a record
+    /// for the fork path: a child whose fork is in progress in a signalled process gets the
+    /// signal from its parent when it becomes visible (under the write side of `tasklist_lock`,
+    /// so not during `f`); a child that became visible earlier but is linked to this cgroup only
+    /// after `f` began is held back by `cgroup_post_fork()` until `f` returns and then receives
+    /// the signal from the record. So each process is reached exactly once, either by `f` or by
+    /// the fork path. See the comment above `cgroup_signal_begin()` in `kernel/cgroup/cgroup.c`.
+    ///
+    /// `f` runs with spinning locks held and must not sleep.
+    #[cfg(CONFIG_CGROUP_SIGNAL)]
+    pub fn with_signal_recorded<R>(
+        &self,
+        _guard: &CgroupMutexGuard,
+        _tasklist: &TasklistReadGuard,
+        sig: Signal,
+        f: impl FnOnce() -> R,
+    ) -> R {
+        if sig == Signal::KILL {
+            self.bump_kill_seq();
+            return f();
+        }
+
+        // SAFETY: `self` is valid by the type invariants; `_guard` and `_tasklist` prove that
+        // `cgroup_mutex` and the read side of `tasklist_lock` are held, as required, until after
+        // the matching `cgroup_signal_end()` below; `sig` is `1..=_NSIG` by the type invariants of
+        // `Signal` and is not `SIGKILL`.
+        unsafe { bindings::cgroup_signal_begin(self.as_raw(), sig.as_raw()) };
+        let ret = f();
+        // SAFETY: `cgroup_signal_begin()` was called on `self` just above and both locks are
+        // still held.
+        unsafe { bindings::cgroup_signal_end(self.as_raw()) };
+        ret
+    }
+
+    /// Bumps `kill_seq`: `cgroup_post_fork()` compares it with the value seen when a fork began
+    /// and sends `SIGKILL` to a child whose cgroup was killed meanwhile.
+    #[cfg(CONFIG_CGROUP_SIGNAL)]
+    fn bump_kill_seq(&self) {
         let lock = &raw mut bindings::css_set_lock;
-        // SAFETY: `css_set_lock` is a static spinlock; this is process context (`_guard` proves
-        // `cgroup_mutex`, a sleeping lock, is held).
+        // SAFETY: `css_set_lock` is a static spinlock, never taken from interrupt context.
         unsafe { bindings::spin_lock_irq(lock) };
         // SAFETY: `self` is valid by the type invariants and `kill_seq` is protected by
-        // `css_set_lock`, which is held.
+        // `css_set_lock`, which is held. (The caller also holds `cgroup_mutex`, as the C side
+        // does when it writes `kill_seq`.)
         unsafe { (*self.as_raw()).kill_seq = (*self.as_raw()).kill_seq.wrapping_add(1) };
         // SAFETY: The lock was taken above.
         unsafe { bindings::spin_unlock_irq(lock) };

@@ -19,10 +19,12 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -613,14 +615,13 @@ TEST_F_TIMEOUT(cgsig, bad_input_is_refused_and_kills_nothing, 120)
 		{ "--9", 3, EINVAL },
 		{ "-9", 2, EINVAL },
 		{ "-1", 2, EINVAL },
+		/* not a signal number: 1 to SIGRTMAX (64) only */
 		{ "0", 1, EINVAL },
+		{ "0x0", 3, EINVAL },
 		{ "65", 2, EINVAL },
+		{ "0x41", 4, EINVAL },
 		{ "1000", 4, EINVAL },
-		/* valid signals other than SIGKILL: not accepted yet */
-		{ "1", 1, EINVAL },
-		{ "15", 2, EINVAL },
-		{ "19", 2, EINVAL },
-		{ "64", 2, EINVAL },
+		{ "-15", 3, EINVAL },
 		/* does not fit in an int */
 		{ "2147483648", 10, ERANGE },
 		{ "-2147483649", 11, ERANGE },
@@ -795,31 +796,540 @@ TEST_F_TIMEOUT(cgsig, concurrent_writers_on_nested_cgroups, 120)
 
 /*
  * The fork guarantee does not reach into the future: a process cloned into
- * the cgroup (clone3 CLONE_INTO_CGROUP) after the write returned survives.
+ * the cgroup (clone3 CLONE_INTO_CGROUP) after the write returned survives,
+ * after SIGKILL (cgroup.kill's kill_seq) as after SIGTERM (cgroup.signal's
+ * own record of what it sent).
  */
 TEST_F_TIMEOUT(cgsig, clone_into_cgroup_after_write_survives, 120)
 {
+	static const struct {
+		const char *buf;
+		int sig;
+	} writes[] = { { "9", SIGKILL }, { "15", SIGTERM } };
 	pid_t pids[2], pid;
 	int cgfd, status;
-
-	ASSERT_EQ(0, spawn(self->cg, 2, pids));
-	ASSERT_EQ(0, sig_write(self->cg, "9"));
-	ASSERT_EQ(0, wait_unpopulated(self->cg));
-	ASSERT_TRUE(reaped_by(pids[0], SIGKILL));
-	ASSERT_TRUE(reaped_by(pids[1], SIGKILL));
+	size_t i;
 
 	cgfd = dirfd_open_opath(self->cg);
 	ASSERT_GE(cgfd, 0);
-	pid = clone_into_cgroup(cgfd);
-	ASSERT_GE(pid, 0);
-	if (pid == 0) {
-		usleep(300000);
-		_exit(42);
+	for (i = 0; i < ARRAY_SIZE(writes); i++) {
+		ASSERT_EQ(0, spawn(self->cg, 2, pids));
+		ASSERT_EQ(0, sig_write(self->cg, writes[i].buf));
+		ASSERT_EQ(0, wait_unpopulated(self->cg));
+		ASSERT_TRUE(reaped_by(pids[0], writes[i].sig));
+		ASSERT_TRUE(reaped_by(pids[1], writes[i].sig));
+
+		pid = clone_into_cgroup(cgfd);
+		ASSERT_GE(pid, 0);
+		if (pid == 0) {
+			usleep(300000);
+			_exit(42);
+		}
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+		ASSERT_TRUE(WIFEXITED(status)) TH_LOG("after %s", writes[i].buf);
+		ASSERT_EQ(42, WEXITSTATUS(status));
 	}
+	close(cgfd);
+}
+
+/*
+ * Every signal, not just SIGKILL.
+ *
+ * Processes that must report what they received share one anonymous
+ * MAP_SHARED page with the test: one slot each, written by their handler.
+ */
+struct slot {
+	int ready;		/* the process is set up */
+	int count;		/* deliveries of the signal */
+	int code, pid, uid;	/* siginfo of the last one */
+	int go;			/* the test's go-ahead, where one is needed */
+};
+
+#define NR_SLOTS 64
+
+static struct slot *slots;
+static int my_slot;		/* in the child: which slot is ours */
+
+static struct slot *map_slots(void)
+{
+	void *p = mmap(NULL, NR_SLOTS * sizeof(struct slot), PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void count_signal(int sig, siginfo_t *si, void *uc)
+{
+	struct slot *s = &slots[my_slot];
+
+	s->code = si->si_code;
+	s->pid = si->si_pid;
+	s->uid = si->si_uid;
+	__atomic_fetch_add(&s->count, 1, __ATOMIC_SEQ_CST);
+}
+
+static int handle(int sig)
+{
+	struct sigaction sa = { .sa_sigaction = count_signal, .sa_flags = SA_SIGINFO };
+
+	sigemptyset(&sa.sa_mask);
+	return sigaction(sig, &sa, NULL);
+}
+
+static void set_ready(void)
+{
+	__atomic_store_n(&slots[my_slot].ready, 1, __ATOMIC_SEQ_CST);
+}
+
+/* Wait until slot @i's field at @off reaches @n. */
+static int wait_slot(int i, size_t off, int n)
+{
+	long deadline = now_ms() + WAIT_MS;
+	int *field = (int *)((char *)&slots[i] + off);
+
+	while (now_ms() < deadline) {
+		if (__atomic_load_n(field, __ATOMIC_SEQ_CST) >= n)
+			return 0;
+		usleep(1000);
+	}
+	return -1;
+}
+
+#define wait_ready(i) wait_slot(i, offsetof(struct slot, ready), 1)
+#define wait_count(i, n) wait_slot(i, offsetof(struct slot, count), n)
+
+/*
+ * Handles SIGUSR1 in slot (arg & 0xff), with (arg >> 8) extra threads; if
+ * bit 16 is set its leader exits first.
+ */
+static int usr1_counter(const char *cg, void *arg)
+{
+	long a = (long)arg;
+	int threads = (a >> 8) & 0xff;
+	pthread_t t;
+	int i;
+
+	my_slot = a & 0xff;
+	if (handle(SIGUSR1))
+		return 1;
+	for (i = 0; i < threads; i++)
+		if (pthread_create(&t, NULL, thread_sleep, NULL))
+			return 1;
+	set_ready();
+	if (a & (1 << 16))
+		pthread_exit(NULL);
+	for (;;)
+		pause();
+	return 0;
+}
+
+/* Every /proc/<pid>/task/<tid>/stat of @pid in state @state. */
+static bool all_threads_in_state(pid_t pid, char state)
+{
+	char path[320], buf[4096], *p;
+	struct dirent *de;
+	int n = 0;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	dir = opendir(path);
+	if (!dir)
+		return false;
+	while ((de = readdir(dir))) {
+		FILE *f;
+		size_t len;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/stat", pid, de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;	/* a thread that just exited */
+		len = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+		buf[len] = 0;
+		p = strrchr(buf, ')');
+		if (!p || p[1] != ' ' || p[2] != state) {
+			closedir(dir);
+			return false;
+		}
+		n++;
+	}
+	closedir(dir);
+	return n > 0;
+}
+
+/*
+ * Every process listed in @cg's cgroup.procs has all its threads in @state;
+ * @nr is how many processes were checked.
+ */
+static bool all_procs_in_state(const char *cg, char state, int *nr)
+{
+	char buf[65536], path[64], *line, *save;
+
+	if (cg_read(cg, "cgroup.procs", buf, sizeof(buf)))
+		return false;
+	*nr = 0;
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		pid_t pid = atoi(line);
+
+		if (!all_threads_in_state(pid, state)) {
+			/* A process that exited meanwhile has nothing left to check. */
+			snprintf(path, sizeof(path), "/proc/%d", pid);
+			if (!access(path, F_OK))
+				return false;
+			continue;
+		}
+		(*nr)++;
+	}
+	return true;
+}
+
+static int wait_all_procs_in_state(const char *cg, char state, int *nr)
+{
+	long deadline = now_ms() + WAIT_MS;
+
+	while (now_ms() < deadline) {
+		if (all_procs_in_state(cg, state, nr))
+			return 0;
+		usleep(10000);
+	}
+	return -1;
+}
+
+/*
+ * Wait until every process of @cg is in @state and their number @nr has not
+ * changed for three checks 100 ms apart: forks that were in flight when the
+ * signal came complete (their children get it too) before the count settles.
+ */
+static int wait_settled_in_state(const char *cg, char state, int *nr)
+{
+	long deadline = now_ms() + WAIT_MS;
+	int last = -1, same = 0;
+
+	while (now_ms() < deadline) {
+		if (all_procs_in_state(cg, state, nr) && *nr == last) {
+			if (++same == 3)
+				return 0;
+		} else {
+			same = 0;
+			last = all_procs_in_state(cg, state, nr) ? *nr : -1;
+		}
+		usleep(100000);
+	}
+	return -1;
+}
+
+/*
+ * SIGTERM with its default action ends every process, single- and
+ * multithreaded, in the whole subtree, and nothing outside it.
+ */
+TEST_F_TIMEOUT(cgsig, sigterm_ends_every_process, 120)
+{
+	pid_t single[5], multi[5], nested[3], canary[2];
+	char *sub;
+	int i;
+
+	sub = mkcg(self->cg, "sub");
+	ASSERT_NE(NULL, sub);
+	ASSERT_EQ(0, spawn(self->cg, 5, single));
+	for (i = 0; i < 5; i++) {
+		multi[i] = cg_run_nowait(self->cg, threaded_proc, (void *)(i == 0 ? -7L : 7L));
+		ASSERT_GT(multi[i], 0);
+	}
+	ASSERT_EQ(0, spawn(sub, 3, nested));
+	ASSERT_EQ(0, spawn(self->outside, 2, canary));
+	/* 5 + 3 sleepers, 4 x 8 threads, 7 threads of the leaderless one */
+	ASSERT_EQ(0, wait_nr_threads(self->cg, 5 + 4 * 8 + 7));
+	ASSERT_EQ(0, wait_nr_threads(sub, 3));
+
+	ASSERT_EQ(0, sig_write(self->cg, "15\n"));
+	ASSERT_EQ(0, wait_unpopulated(self->cg));
+	for (i = 0; i < 5; i++) {
+		ASSERT_TRUE(reaped_by(single[i], SIGTERM));
+		ASSERT_TRUE(reaped_by(multi[i], SIGTERM));
+	}
+	for (i = 0; i < 3; i++)
+		ASSERT_TRUE(reaped_by(nested[i], SIGTERM));
+	ASSERT_TRUE(alive(canary[0]));
+	ASSERT_TRUE(alive(canary[1]));
+	free(sub);
+}
+
+/*
+ * SIGUSR1 with a handler reaches each of 20 processes of 4 threads exactly
+ * once (signals are process-directed), also when the leader has exited, with
+ * kill(2)'s siginfo: SI_USER, the writer's pid and uid.
+ */
+TEST_F_TIMEOUT(cgsig, handled_signal_once_per_process, 120)
+{
+	pid_t pids[20];
+	char *sub;
+	int i;
+
+	slots = map_slots();
+	ASSERT_NE(NULL, slots);
+	sub = mkcg(self->cg, "sub");
+	ASSERT_NE(NULL, sub);
+	for (i = 0; i < 20; i++) {
+		long arg = i | 3 << 8 | (i % 5 == 0 ? 1 << 16 : 0);
+
+		pids[i] = cg_run_nowait(i < 10 ? self->cg : sub, usr1_counter, (void *)arg);
+		ASSERT_GT(pids[i], 0);
+	}
+	for (i = 0; i < 20; i++)
+		ASSERT_EQ(0, wait_ready(i));
+
+	ASSERT_EQ(0, sig_write(self->cg, "10"));
+	for (i = 0; i < 20; i++)
+		ASSERT_EQ(0, wait_count(i, 1)) TH_LOG("process %d", i);
+	/* Give a second delivery time to show up. */
+	usleep(300000);
+	for (i = 0; i < 20; i++) {
+		EXPECT_EQ(1, slots[i].count) TH_LOG("process %d", i);
+		EXPECT_EQ(SI_USER, slots[i].code);
+		EXPECT_EQ(getpid(), slots[i].pid);
+		EXPECT_EQ(0, slots[i].uid);
+		ASSERT_TRUE(alive(pids[i]));
+	}
+	munmap(slots, NR_SLOTS * sizeof(struct slot));
+	free(sub);
+}
+
+/* SIGSTOP stops every thread of every process (state T); SIGCONT resumes them. */
+TEST_F_TIMEOUT(cgsig, sigstop_stops_and_sigcont_resumes, 120)
+{
+	pid_t single[5], multi[3];
+	int i, nr;
+
+	ASSERT_EQ(0, spawn(self->cg, 5, single));
+	for (i = 0; i < 3; i++) {
+		multi[i] = cg_run_nowait(self->cg, threaded_proc, (void *)5L);
+		ASSERT_GT(multi[i], 0);
+	}
+	ASSERT_EQ(0, wait_nr_threads(self->cg, 5 + 3 * 6));
+	ASSERT_EQ(0, wait_all_procs_in_state(self->cg, 'S', &nr));
+
+	ASSERT_EQ(0, sig_write(self->cg, "19"));
+	ASSERT_EQ(0, wait_all_procs_in_state(self->cg, 'T', &nr));
+	ASSERT_EQ(8, nr);
+
+	ASSERT_EQ(0, sig_write(self->cg, "18"));
+	ASSERT_EQ(0, wait_all_procs_in_state(self->cg, 'S', &nr));
+	ASSERT_EQ(8, nr);
+	for (i = 0; i < 5; i++)
+		ASSERT_TRUE(alive(single[i]));
+	for (i = 0; i < 3; i++)
+		ASSERT_TRUE(alive(multi[i]));
+}
+
+/* Start a forkbomb in @cg limited to @max processes; wait until it has @n. */
+static pid_t start_forkbomb(const char *root, const char *parent, char **bomb,
+			    int max, int n)
+{
+	char buf[16];
+	pid_t pid;
+	int i;
+
+	if (cg_write(root, "cgroup.subtree_control", "+pids") ||
+	    cg_write(parent, "cgroup.subtree_control", "+pids"))
+		return -1;
+	*bomb = mkcg(parent, "bomb");
+	if (!*bomb)
+		return -1;
+	snprintf(buf, sizeof(buf), "%d", max);
+	if (cg_write(*bomb, "pids.max", buf))
+		return -1;
+	pid = cg_run_nowait(*bomb, forkbomb, NULL);
+	if (pid < 0)
+		return -1;
+	/* Let it grow: the write must race with forks in flight. */
+	for (i = 0; i < 1000 && cg_read_lc(*bomb, "cgroup.procs") < n; i++)
+		usleep(10000);
+	return cg_read_lc(*bomb, "cgroup.procs") >= n ? pid : -1;
+}
+
+/*
+ * One SIGSTOP write stops a running forkbomb entirely: every process, those
+ * forked while the write ran included, ends up stopped and the count stops
+ * moving. One SIGTERM write then ends all of them.
+ */
+TEST_F_TIMEOUT(cgsig, forkbomb_stopped_by_one_sigstop, 120)
+{
+	int nr, nr2, i;
+	char *bomb;
+	pid_t pid;
+
+	pid = start_forkbomb(self->root, self->cg, &bomb, 200, 50);
+	ASSERT_GT(pid, 0);
+
+	ASSERT_EQ(0, sig_write(bomb, "19"));
+	ASSERT_EQ(0, wait_settled_in_state(bomb, 'T', &nr))
+		TH_LOG("processes still running after SIGSTOP");
+	ASSERT_GE(nr, 50);
+	/* Stopped means stopped: nothing forks, nothing runs, for a while. */
+	for (i = 0; i < 5; i++) {
+		usleep(100000);
+		ASSERT_TRUE(all_procs_in_state(bomb, 'T', &nr2));
+		ASSERT_EQ(nr, nr2);
+	}
+
+	ASSERT_EQ(0, sig_write(bomb, "15"));
+	ASSERT_EQ(0, wait_unpopulated(bomb)) TH_LOG("%ld processes escaped",
+						    cg_read_lc(bomb, "cgroup.procs"));
+	ASSERT_TRUE(reaped_by(pid, SIGTERM));
+	free(bomb);
+}
+
+/* One SIGTERM write ends a running forkbomb entirely. */
+TEST_F_TIMEOUT(cgsig, forkbomb_gone_after_one_sigterm, 120)
+{
+	char *bomb;
+	pid_t pid;
+
+	pid = start_forkbomb(self->root, self->cg, &bomb, 200, 50);
+	ASSERT_GT(pid, 0);
+
+	ASSERT_EQ(0, sig_write(bomb, "15"));
+	ASSERT_EQ(0, wait_unpopulated(bomb)) TH_LOG("%ld processes escaped",
+						    cg_read_lc(bomb, "cgroup.procs"));
+	ASSERT_TRUE(reaped_by(pid, SIGTERM));
+	free(bomb);
+}
+
+/* Blocks SIGRTMIN+6 (40), then counts what is queued once the test says go. */
+static int rt_queue_counter(const char *cg, void *arg)
+{
+	struct timespec ts = { .tv_nsec = 200 * 1000 * 1000 };
+	siginfo_t si;
+	sigset_t set;
+	int n = 0;
+
+	my_slot = 0;
+	sigemptyset(&set);
+	sigaddset(&set, 40);
+	if (sigprocmask(SIG_BLOCK, &set, NULL))
+		return 100;
+	set_ready();
+	while (!__atomic_load_n(&slots[0].go, __ATOMIC_SEQ_CST))
+		usleep(1000);
+	while (sigtimedwait(&set, &si, &ts) == 40) {
+		if (si.si_code != SI_USER)
+			return 101;
+		n++;
+	}
+	return n;
+}
+
+/* A real-time signal queues like kill(2): written twice, received twice. */
+TEST_F_TIMEOUT(cgsig, rt_signal_written_twice_is_received_twice, 120)
+{
+	int status;
+	pid_t pid;
+
+	slots = map_slots();
+	ASSERT_NE(NULL, slots);
+	pid = cg_run_nowait(self->cg, rt_queue_counter, NULL);
+	ASSERT_GT(pid, 0);
+	ASSERT_EQ(0, wait_ready(0));
+
+	ASSERT_EQ(0, sig_write(self->cg, "40"));
+	ASSERT_EQ(0, sig_write(self->cg, "40"));
+	__atomic_store_n(&slots[0].go, 1, __ATOMIC_SEQ_CST);
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	ASSERT_TRUE(WIFEXITED(status));
-	ASSERT_EQ(42, WEXITSTATUS(status));
-	close(cgfd);
+	ASSERT_EQ(2, WEXITSTATUS(status));
+	munmap(slots, NR_SLOTS * sizeof(struct slot));
+}
+
+/*
+ * In a frozen cgroup a handled signal waits for the thaw (the handler runs
+ * only then), while a fatal one acts at once, as kill(2) does.
+ */
+TEST_F_TIMEOUT(cgsig, frozen_cgroup_handles_after_thaw_dies_at_once, 120)
+{
+	pid_t pids[3];
+	int i;
+
+	slots = map_slots();
+	ASSERT_NE(NULL, slots);
+	for (i = 0; i < 3; i++) {
+		pids[i] = cg_run_nowait(self->cg, usr1_counter, (void *)(long)(i | 1 << 8));
+		ASSERT_GT(pids[i], 0);
+		ASSERT_EQ(0, wait_ready(i));
+	}
+	ASSERT_EQ(0, cg_write(self->cg, "cgroup.freeze", "1"));
+	ASSERT_EQ(0, cg_read_strcmp_wait(self->cg, "cgroup.events", "populated 1\nfrozen 1\n"));
+
+	ASSERT_EQ(0, sig_write(self->cg, "10"));
+	usleep(300000);
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(0, slots[i].count) TH_LOG("handler ran while frozen");
+	ASSERT_EQ(0, cg_read_strcmp(self->cg, "cgroup.events", "populated 1\nfrozen 1\n"));
+
+	ASSERT_EQ(0, cg_write(self->cg, "cgroup.freeze", "0"));
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(0, wait_count(i, 1));
+		ASSERT_TRUE(alive(pids[i]));
+	}
+
+	ASSERT_EQ(0, cg_write(self->cg, "cgroup.freeze", "1"));
+	ASSERT_EQ(0, cg_read_strcmp_wait(self->cg, "cgroup.events", "populated 1\nfrozen 1\n"));
+	ASSERT_EQ(0, sig_write(self->cg, "15"));
+	ASSERT_EQ(0, wait_unpopulated(self->cg));
+	for (i = 0; i < 3; i++)
+		ASSERT_TRUE(reaped_by(pids[i], SIGTERM));
+	munmap(slots, NR_SLOTS * sizeof(struct slot));
+}
+
+/* Handles SIGUSR1 in slot 0, then forks on the test's go; the child uses slot 1. */
+static int usr1_then_fork(const char *cg, void *arg)
+{
+	pid_t pid;
+
+	my_slot = 0;
+	if (handle(SIGUSR1))
+		return 1;
+	set_ready();
+	while (!__atomic_load_n(&slots[0].go, __ATOMIC_SEQ_CST))
+		usleep(1000);
+	pid = fork();
+	if (pid < 0)
+		return 1;
+	if (pid == 0) {
+		my_slot = 1;
+		set_ready();
+	}
+	for (;;)
+		pause();
+	return 0;
+}
+
+/*
+ * A process forked after the write returned, by a process that got the
+ * signal, does not get it: the record only reaches forks that overlap a
+ * write.
+ */
+TEST_F_TIMEOUT(cgsig, fork_after_write_does_not_get_signal, 120)
+{
+	pid_t pid;
+
+	slots = map_slots();
+	ASSERT_NE(NULL, slots);
+	pid = cg_run_nowait(self->cg, usr1_then_fork, NULL);
+	ASSERT_GT(pid, 0);
+	ASSERT_EQ(0, wait_ready(0));
+
+	ASSERT_EQ(0, sig_write(self->cg, "10"));
+	ASSERT_EQ(0, wait_count(0, 1));
+	__atomic_store_n(&slots[0].go, 1, __ATOMIC_SEQ_CST);
+	ASSERT_EQ(0, wait_ready(1));
+	ASSERT_EQ(0, wait_nr_procs(self->cg, 2));
+	usleep(300000);
+	EXPECT_EQ(1, slots[0].count);
+	EXPECT_EQ(0, slots[1].count);
+	ASSERT_TRUE(alive(pid));
+	munmap(slots, NR_SLOTS * sizeof(struct slot));
 }
 
 TEST_HARNESS_MAIN

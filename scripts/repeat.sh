@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# make repeat: run chosen test_signal cases N times in a row in one boot of
+# the debug kernel, to show that racy cases (the forkbombs) do not flake.
+#   make repeat CASES="forkbomb_stopped_by_one_sigstop ..." N=20
+# Ends like make test: one line "N passed, N failed" over every run of every
+# case, plus the dmesg check.
+. "$(dirname "$0")/lib.sh"
+
+N=${N:-20}
+CASES=${CASES:-forkbomb_gone_after_one_write forkbomb_stopped_by_one_sigstop forkbomb_gone_after_one_sigterm}
+[[ $N =~ ^[1-9][0-9]*$ ]] || die "N must be a positive number, not '$N'"
+
+"$ROOT/scripts/setup.sh"
+"$ROOT/scripts/fetch-base.sh"
+"$ROOT/scripts/assemble.sh"
+"$ROOT/scripts/build.sh" test
+"$ROOT/scripts/selftests.sh"
+
+R=$OUT/repeat
+rm -rf "$R"
+mkdir -p "$R"
+args=()
+for c in $CASES; do
+	args+=(-t "$c")
+done
+log "booting out/bzImage: test_signal ${args[*]}, $N times"
+"$ROOT/scripts/vm.sh" "$OUT/bzImage" "$R" \
+	"$ROOT/scripts/guest/repeat.sh" "$R" "$CACHE/build/selftests" "$N" "${args[@]}"
+runs=()
+for ((i = 1; i <= N; i++)); do
+	runs+=("test_signal.$i")
+done
+exec python3 "$ROOT/scripts/report.py" "$R" --kselftest "${runs[@]}"
