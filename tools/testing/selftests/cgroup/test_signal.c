@@ -1152,7 +1152,8 @@ static pid_t start_forkbomb(const char *root, const char *parent, char **bomb,
 /*
  * One SIGSTOP write stops a running forkbomb entirely: every process, those
  * forked while the write ran included, ends up stopped and the count stops
- * moving. One SIGTERM write then ends all of them.
+ * moving. As with kill(2), a SIGTERM written then stays pending while they
+ * are stopped, and one SIGCONT write lets it end all of them.
  */
 TEST_F_TIMEOUT(cgsig, forkbomb_stopped_by_one_sigstop, 120)
 {
@@ -1175,6 +1176,12 @@ TEST_F_TIMEOUT(cgsig, forkbomb_stopped_by_one_sigstop, 120)
 	}
 
 	ASSERT_EQ(0, sig_write(bomb, "15"));
+	usleep(300000);
+	ASSERT_TRUE(all_procs_in_state(bomb, 'T', &nr2));
+	ASSERT_EQ(nr, nr2);
+	ASSERT_TRUE(alive(pid));
+
+	ASSERT_EQ(0, sig_write(bomb, "18"));
 	ASSERT_EQ(0, wait_unpopulated(bomb)) TH_LOG("%ld processes escaped",
 						    cg_read_lc(bomb, "cgroup.procs"));
 	ASSERT_TRUE(reaped_by(pid, SIGTERM));
