@@ -19,15 +19,15 @@
 //! [`include/linux/cgroup-defs.h`](srctree/include/linux/cgroup-defs.h) and
 //! [`kernel/cgroup/cgroup-internal.h`](srctree/kernel/cgroup/cgroup-internal.h).
 
-use crate::{
-    bindings,
-    sync::aref::AlwaysRefCounted,
-    types::Opaque, //
-};
 #[cfg(CONFIG_CGROUP_SIGNAL)]
 use crate::task::{
     Signal,
     TasklistReadGuard, //
+};
+use crate::{
+    bindings,
+    sync::aref::AlwaysRefCounted,
+    types::Opaque, //
 };
 use core::ptr::{
     self,
