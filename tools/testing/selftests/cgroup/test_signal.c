@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/mount.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -1337,6 +1338,442 @@ TEST_F_TIMEOUT(cgsig, fork_after_write_does_not_get_signal, 120)
 	EXPECT_EQ(0, slots[1].count);
 	ASSERT_TRUE(alive(pid));
 	munmap(slots, NR_SLOTS * sizeof(struct slot));
+}
+
+/*
+ * Input fuzzing.
+ *
+ * model_parse() is a strict reading of what cgroup.signal accepts, written
+ * independently of the kernel's parser: the whole buffer, less leading and
+ * trailing whitespace, must be one optionally signed decimal, 0x-hex or
+ * 0-octal integer, else EINVAL; a number that does not fit in an int is
+ * ERANGE, and so, as with kstrtoint(), is a run of digits past 64 bits even
+ * with garbage after it.
+ * Returns the value, or -EINVAL / -ERANGE in *err.
+ */
+static bool is_ws(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+}
+
+static int digit_value(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return 99;
+}
+
+static long long model_parse(const unsigned char *b, size_t len, int *err)
+{
+	size_t i = 0, end = len, start;
+	unsigned long long v = 0;
+	bool neg = false, overflow = false;
+	unsigned int radix = 10;
+
+	*err = 0;
+	while (i < end && is_ws(b[i]))
+		i++;
+	while (end > i && is_ws(b[end - 1]))
+		end--;
+	if (i < end && (b[i] == '+' || b[i] == '-'))
+		neg = b[i++] == '-';
+	if (end - i >= 3 && b[i] == '0' && (b[i + 1] == 'x' || b[i + 1] == 'X') &&
+	    digit_value(b[i + 2]) < 16) {
+		radix = 16;
+		i += 2;
+	} else if (i < end && b[i] == '0') {
+		radix = 8;
+	}
+	start = i;
+	for (; i < end && digit_value(b[i]) < radix; i++) {
+		if (v > (ULLONG_MAX - digit_value(b[i])) / radix)
+			overflow = true;
+		v = v * radix + digit_value(b[i]);
+	}
+	if (i == start) {
+		*err = EINVAL;
+		return 0;
+	}
+	if (overflow) {
+		*err = ERANGE;
+		return 0;
+	}
+	if (i != end) {
+		*err = EINVAL;
+		return 0;
+	}
+	if (v > (unsigned long long)INT_MAX + neg) {
+		*err = ERANGE;
+		return 0;
+	}
+	return neg ? -(long long)v : (long long)v;
+}
+
+/* The model's verdict on a write: 0 if it names a signal, else the errno. */
+static int model_errno(const unsigned char *b, size_t len)
+{
+	long long v;
+	int err;
+
+	v = model_parse(b, len, &err);
+	if (err)
+		return err;
+	return v >= 1 && v <= 64 ? 0 : EINVAL;
+}
+
+static unsigned long long rng_state;
+
+static unsigned int rnd(unsigned int n)
+{
+	/* xorshift64*: deterministic from the seed, which is logged */
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return (unsigned int)((rng_state * 2685821657736338717ULL) >> 32) % n;
+}
+
+/* One fuzz input in @b, its length returned: mostly near-misses of numbers. */
+static size_t fuzz_input(unsigned char *b, size_t max)
+{
+	static const char alphabet[] = " \t\n\v\f\r+-0123456789xXabcdefABCDEF.,e_";
+	size_t len, i;
+
+	switch (rnd(6)) {
+	case 0:		/* random bytes, any value */
+		len = 1 + rnd(64);
+		for (i = 0; i < len; i++)
+			b[i] = rnd(256);
+		return len;
+	case 1:		/* random characters of numbers and whitespace */
+		len = 1 + rnd(24);
+		for (i = 0; i < len; i++)
+			b[i] = alphabet[rnd(sizeof(alphabet) - 1)];
+		return len;
+	case 2:		/* a number that is not a signal, maybe signed or prefixed */
+		return snprintf((char *)b, max, "%s%s%llu%s",
+				(const char *[]){ "", "-", "+", " ", "\t-" }[rnd(5)],
+				rnd(2) ? "" : "0x",
+				(const unsigned long long[]){ 0, 65, 128, 1000, 4294967305ULL,
+							      2147483648ULL }[rnd(6)] + rnd(3),
+				(const char *[]){ "", "\n", " \n", "\r\n" }[rnd(4)]);
+	case 3:		/* a signal number with garbage somewhere */
+		len = snprintf((char *)b, max, "%u", 1 + rnd(64));
+		i = rnd(len + 1);
+		memmove(b + i + 1, b + i, len - i);
+		b[i] = (const unsigned char[]){ 0, 'x', '.', '-', '+', 0xff, 'k', '9' }[rnd(8)];
+		return len + 1;
+	case 4:		/* long runs of digits: overflow */
+		len = 10 + rnd(60);
+		for (i = 0; i < len; i++)
+			b[i] = '1' + rnd(9);
+		if (rnd(2))
+			b[len++] = 'z';
+		return len;
+	default:	/* long whitespace around a bad token, up to a page */
+		len = rnd(max - 8);
+		memset(b, " \t\n"[rnd(3)], len);
+		len += snprintf((char *)b + len, max - len, "%s",
+				(const char *[]){ "0", "65", "-1", "x", "9 9", "" }[rnd(6)]);
+		return len ? len : 1;
+	}
+}
+
+/* Handles every catchable signal, counting into slot (long)arg; 3 threads. */
+static int any_signal_counter(const char *cg, void *arg)
+{
+	pthread_t t;
+	int sig, i;
+
+	my_slot = (long)arg;
+	for (sig = 1; sig <= 64; sig++) {
+		if (sig == SIGKILL || sig == SIGSTOP)
+			continue;
+		/* glibc keeps a few real-time signals for itself */
+		if (handle(sig) && sig >= 32 && sig < SIGRTMIN)
+			continue;
+	}
+	for (i = 0; i < 2; i++)
+		if (pthread_create(&t, NULL, thread_sleep, NULL))
+			return 1;
+	set_ready();
+	for (;;)
+		pause();
+	return 0;
+}
+
+/*
+ * Tens of thousands of random writes, each refused by a strict reading of
+ * the input: every one fails with the model's errno (EINVAL or ERANGE), at
+ * any file offset, and nothing is signalled. CGSIG_FUZZ_SEED replays a run.
+ */
+TEST_F_TIMEOUT(cgsig, fuzz_random_writes_are_refused, 600)
+{
+	unsigned char buf[4096 + 64];
+	char path[PATH_MAX + 16];
+	const char *env = getenv("CGSIG_FUZZ_SEED");
+	int fd, writes = 0, wrong = 0, skipped = 0, i;
+	pid_t pids[2];
+
+	rng_state = env ? strtoull(env, NULL, 0) : (unsigned long long)time(NULL) * 2654435761ULL;
+	if (!rng_state)
+		rng_state = 1;
+	TH_LOG("seed %llu (CGSIG_FUZZ_SEED to replay)", rng_state);
+
+	slots = map_slots();
+	ASSERT_NE(NULL, slots);
+	for (i = 0; i < 2; i++) {
+		pids[i] = cg_run_nowait(self->cg, any_signal_counter, (void *)(long)i);
+		ASSERT_GT(pids[i], 0);
+		ASSERT_EQ(0, wait_ready(i));
+	}
+
+	snprintf(path, sizeof(path), "%s/cgroup.signal", self->cg);
+	fd = open(path, O_WRONLY);
+	ASSERT_GE(fd, 0);
+	while (writes < 50000) {
+		size_t len = fuzz_input(buf, 4096);
+		off_t off = rnd(4) ? 0 : rnd(1 << 20);
+		int expect = model_errno(buf, len);
+		ssize_t ret;
+
+		if (!expect || len > 4096) {
+			skipped++;	/* a valid signal: not for this test */
+			continue;
+		}
+		ret = pwrite(fd, buf, len, off);
+		writes++;
+		if (ret == -1 && errno == expect)
+			continue;
+		if (wrong++ < 5)
+			TH_LOG("input of %zu bytes \"%.*s\": %zd/%d, expected errno %d", len,
+			       (int)(len > 40 ? 40 : len), buf, ret, ret < 0 ? errno : 0, expect);
+	}
+	close(fd);
+	TH_LOG("%d writes refused as expected, %d wrong, %d valid inputs skipped",
+	       writes - wrong, wrong, skipped);
+	ASSERT_EQ(0, wrong);
+
+	usleep(300000);
+	for (i = 0; i < 2; i++) {
+		EXPECT_EQ(0, slots[i].count) TH_LOG("process %d was signalled", i);
+		ASSERT_TRUE(alive(pids[i]));
+		ASSERT_TRUE(all_threads_in_state(pids[i], 'S'));
+	}
+	munmap(slots, NR_SLOTS * sizeof(struct slot));
+}
+
+/*
+ * Permission matrix: who may signal what, compared with cgroup.kill. Each
+ * attempt writes "10" (SIGUSR1, fatal by default) to cgroup.signal, then "1"
+ * to cgroup.kill of the same cgroup, and records both errnos in a slot.
+ */
+struct attempt {
+	const char *cg;
+	int slot;
+};
+
+static int try_both(void *arg)
+{
+	struct attempt *a = arg;
+
+	slots[a->slot].code = -sig_write(a->cg, "10");
+	slots[a->slot].pid = -cg_write(a->cg, "cgroup.kill", "1");
+	return 0;
+}
+
+/* Inside a cgroup namespace rooted at @a[0].cg: try @a[0] and @a[1]. */
+static int in_cgroupns(void *arg)
+{
+	struct attempt *a = arg;
+
+	if (cg_enter_current(a[0].cg) || unshare(CLONE_NEWCGROUP))
+		return 1;
+	try_both(&a[0]);
+	try_both(&a[1]);
+	return 0;
+}
+
+/* As root of a new user namespace owned by nobody: try @a[0] and @a[1]. */
+static int in_userns(void *arg)
+{
+	char map[] = "0 65534 1";
+	struct attempt *a = arg;
+	char path[64];
+
+	/* Changing uid made us undumpable: /proc/self would be root's. */
+	if (prctl(PR_SET_DUMPABLE, 1) || unshare(CLONE_NEWUSER))
+		return 1;
+	snprintf(path, sizeof(path), "/proc/%d/setgroups", getpid());
+	if (write_text(path, "deny", 4) != 4)
+		return 2;
+	snprintf(path, sizeof(path), "/proc/%d/uid_map", getpid());
+	if (write_text(path, map, strlen(map)) != (ssize_t)strlen(map))
+		return 3;
+	snprintf(path, sizeof(path), "/proc/%d/gid_map", getpid());
+	if (write_text(path, map, strlen(map)) != (ssize_t)strlen(map))
+		return 4;
+	try_both(&a[0]);
+	try_both(&a[1]);
+	return 0;
+}
+
+/* Run @fn(@arg) in a child, as root; its exit status. */
+static int as_root_child(int (*fn)(void *), void *arg)
+{
+	int status;
+	pid_t pid;
+
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0)
+		_exit(fn(arg));
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+/* The cgroup2 mount's super options (from mountinfo) of @root, in @opts. */
+static int cg2_options(const char *root, char *opts, size_t len)
+{
+	char line[4096], mnt[PATH_MAX], *sep;
+	int ret = -1;
+	FILE *f;
+
+	f = fopen("/proc/self/mountinfo", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1 || strcmp(mnt, root))
+			continue;
+		sep = strstr(line, " - cgroup2 ");
+		if (!sep || sscanf(sep, " - cgroup2 %*s %1023s", opts) != 1)
+			continue;
+		opts[len - 1] = 0;
+		ret = 0;
+	}
+	fclose(f);
+	return ret;
+}
+
+/*
+ * Who may signal what, and that cgroup.signal always answers as cgroup.kill
+ * does (cgroup-v2.rst: "Writing the file is the permission"):
+ *   root, any cgroup                              allowed
+ *   an unprivileged user, not delegated           EACCES
+ *   a delegatee, on sub-cgroups it created        allowed
+ *   a delegatee, on the delegation root           EACCES
+ *   root in a cgroup namespace (nsdelegate), on
+ *   the namespace root / below it                 EPERM / allowed
+ *   root of a user namespace mapped to the
+ *   delegatee, on its sub-cgroup / the root       allowed / EACCES
+ * Two sleepers in each target die from SIGUSR1 exactly where it is allowed.
+ */
+TEST_F_TIMEOUT(cgsig, permission_matrix_matches_cgroup_kill, 300)
+{
+	static const char * const delegated[] = {
+		"", "/cgroup.procs", "/cgroup.threads", "/cgroup.subtree_control",
+	};
+	char *rootcg, *plain, *deleg, *dsub, *nsroot, *nssub, *uroot, *usub, path[PATH_MAX];
+	char opts[1024], nsopts[1100];
+	struct attempt a[10];
+	pid_t pids[10][2];
+	bool remounted = false;
+	const struct {
+		const char *who;
+		int err;
+	} expect[10] = {
+		{ "root", 0 },
+		{ "nobody, not delegated", EACCES },
+		{ "delegatee, own sub-cgroup", 0 },
+		{ "delegatee, delegation root", EACCES },
+		{ "cgroupns root, nsdelegate", EPERM },
+		{ "cgroupns, below its root", 0 },
+		{ "userns root, delegated sub-cgroup", 0 },
+		{ "userns root, delegation root", EACCES },
+	};
+	size_t i;
+	int j;
+
+	slots = map_slots();
+	ASSERT_NE(NULL, slots);
+	rootcg = mkcg(self->cg, "root");
+	plain = mkcg(self->cg, "plain");
+	deleg = mkcg(self->cg, "deleg");
+	nsroot = mkcg(self->cg, "nsroot");
+	uroot = mkcg(self->cg, "uroot");
+	ASSERT_TRUE(rootcg && plain && deleg && nsroot && uroot);
+	nssub = mkcg(nsroot, "sub");
+	ASSERT_NE(NULL, nssub);
+	for (i = 0; i < ARRAY_SIZE(delegated); i++) {
+		snprintf(path, sizeof(path), "%s%s", deleg, delegated[i]);
+		ASSERT_EQ(0, chown(path, NOBODY, NOBODY));
+		snprintf(path, sizeof(path), "%s%s", uroot, delegated[i]);
+		ASSERT_EQ(0, chown(path, NOBODY, NOBODY));
+	}
+	dsub = cg_name(deleg, "sub");
+	usub = cg_name(uroot, "sub");
+	ASSERT_TRUE(dsub && usub);
+	ASSERT_EQ(0, as_nobody(nobody_mkdir, dsub));
+	ASSERT_EQ(0, as_nobody(nobody_mkdir, usub));
+
+	a[0] = (struct attempt){ rootcg, 0 };
+	a[1] = (struct attempt){ plain, 1 };
+	a[2] = (struct attempt){ dsub, 2 };
+	a[3] = (struct attempt){ deleg, 3 };
+	a[4] = (struct attempt){ nsroot, 4 };
+	a[5] = (struct attempt){ nssub, 5 };
+	a[6] = (struct attempt){ usub, 6 };
+	a[7] = (struct attempt){ uroot, 7 };
+	for (j = 0; j < 8; j++)
+		ASSERT_EQ(0, spawn(a[j].cg, 2, pids[j]));
+
+	/* nsdelegate is a property of the whole mount, set from the init namespace. */
+	ASSERT_EQ(0, cg2_options(self->root, opts, sizeof(opts)));
+	if (!strstr(opts, "nsdelegate")) {
+		snprintf(nsopts, sizeof(nsopts), "%s,nsdelegate", opts);
+		ASSERT_EQ(0, mount("none", self->root, NULL, MS_REMOUNT, nsopts));
+		remounted = true;
+	}
+
+	EXPECT_EQ(0, as_nobody(try_both, &a[1]));
+	EXPECT_EQ(0, as_nobody(try_both, &a[3]));
+	EXPECT_EQ(0, as_nobody(try_both, &a[2]));
+	EXPECT_EQ(0, as_root_child(in_cgroupns, &a[4]));
+	EXPECT_EQ(0, as_nobody(in_userns, &a[6])) TH_LOG("user namespace set-up failed");
+	try_both(&a[0]);
+
+	if (remounted)
+		EXPECT_EQ(0, mount("none", self->root, NULL, MS_REMOUNT, opts));
+
+	for (j = 0; j < 8; j++) {
+		ASSERT_EQ(expect[j].err, slots[j].code)
+			TH_LOG("cgroup.signal, %s: errno %d", expect[j].who, slots[j].code);
+		ASSERT_EQ(slots[j].pid, slots[j].code)
+			TH_LOG("%s: cgroup.kill says %d, cgroup.signal %d", expect[j].who,
+			       slots[j].pid, slots[j].code);
+		/* Allowed: killed by cgroup.signal's SIGUSR1, which came first. */
+		if (expect[j].err) {
+			ASSERT_TRUE(alive(pids[j][0]) && alive(pids[j][1])) TH_LOG("%s", expect[j].who);
+		} else {
+			ASSERT_EQ(0, wait_unpopulated(a[j].cg)) TH_LOG("%s", expect[j].who);
+			ASSERT_TRUE(reaped_by(pids[j][0], SIGUSR1)) TH_LOG("%s", expect[j].who);
+			ASSERT_TRUE(reaped_by(pids[j][1], SIGUSR1));
+		}
+	}
+	munmap(slots, NR_SLOTS * sizeof(struct slot));
+	free(rootcg);
+	free(plain);
+	free(deleg);
+	free(dsub);
+	free(nsroot);
+	free(nssub);
+	free(uroot);
+	free(usub);
 }
 
 TEST_HARNESS_MAIN
