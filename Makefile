@@ -5,7 +5,7 @@
 SHELL := /bin/bash
 S := scripts
 
-.PHONY: help setup base assemble build test run repeat shell check clean distclean
+.PHONY: help setup base assemble build test run repeat stress shell check clean distclean
 
 help:
 	@echo 'make test       set up, build the debug kernel, boot it, run every test;'
@@ -14,6 +14,8 @@ help:
 	@echo '                ending a live process tree'
 	@echo 'make repeat     run test_signal cases N times in one boot (CASES=, N=20;'
 	@echo '                default: the forkbomb cases)'
+	@echo 'make stress     bounded concurrent stress on the debug kernel'
+	@echo '                (STRESS_SECONDS=120); ends with a one-line summary'
 	@echo 'make shell      interactive shell in a VM on the built kernel'
 	@echo 'make check      checkpatch --strict, rustfmt, CLIPPY=1 build, rustdoc'
 	@echo 'make build      set up and build out/bzImage only'
@@ -41,6 +43,9 @@ run:
 
 repeat:
 	@$(S)/repeat.sh
+
+stress:
+	@$(S)/stress.sh
 
 shell: build
 	@$(S)/vm.sh out/bzImage out/shell --interactive
