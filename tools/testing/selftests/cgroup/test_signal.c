@@ -1440,6 +1440,14 @@ static unsigned int rnd(unsigned int n)
 static size_t fuzz_input(unsigned char *b, size_t max)
 {
 	static const char alphabet[] = " \t\n\v\f\r+-0123456789xXabcdefABCDEF.,e_";
+	static const char * const prefixes[] = { "", "-", "+", " ", "\t-" };
+	static const char * const radixes[] = { "", "0x" };
+	static const unsigned long long not_signals[] = {
+		0, 65, 128, 1000, 4294967305ULL, 2147483648ULL,
+	};
+	static const char * const suffixes[] = { "", "\n", "\t\n", "\r\n" };
+	static const unsigned char garbage[] = { 0, 'x', '.', '-', '+', 0xff, 'k', '9' };
+	static const char * const tokens[] = { "0", "65", "-1", "x", "9 9", "" };
 	size_t len, i;
 
 	switch (rnd(6)) {
@@ -1455,16 +1463,15 @@ static size_t fuzz_input(unsigned char *b, size_t max)
 		return len;
 	case 2:		/* a number that is not a signal, maybe signed or prefixed */
 		return snprintf((char *)b, max, "%s%s%llu%s",
-				(const char *[]){ "", "-", "+", " ", "\t-" }[rnd(5)],
-				rnd(2) ? "" : "0x",
-				(const unsigned long long[]){ 0, 65, 128, 1000, 4294967305ULL,
-							      2147483648ULL }[rnd(6)] + rnd(3),
-				(const char *[]){ "", "\n", " \n", "\r\n" }[rnd(4)]);
+				prefixes[rnd(ARRAY_SIZE(prefixes))],
+				radixes[rnd(ARRAY_SIZE(radixes))],
+				not_signals[rnd(ARRAY_SIZE(not_signals))] + rnd(3),
+				suffixes[rnd(ARRAY_SIZE(suffixes))]);
 	case 3:		/* a signal number with garbage somewhere */
 		len = snprintf((char *)b, max, "%u", 1 + rnd(64));
 		i = rnd(len + 1);
 		memmove(b + i + 1, b + i, len - i);
-		b[i] = (const unsigned char[]){ 0, 'x', '.', '-', '+', 0xff, 'k', '9' }[rnd(8)];
+		b[i] = garbage[rnd(ARRAY_SIZE(garbage))];
 		return len + 1;
 	case 4:		/* long runs of digits: overflow */
 		len = 10 + rnd(60);
@@ -1477,7 +1484,7 @@ static size_t fuzz_input(unsigned char *b, size_t max)
 		len = rnd(max - 8);
 		memset(b, " \t\n"[rnd(3)], len);
 		len += snprintf((char *)b + len, max - len, "%s",
-				(const char *[]){ "0", "65", "-1", "x", "9 9", "" }[rnd(6)]);
+				tokens[rnd(ARRAY_SIZE(tokens))]);
 		return len ? len : 1;
 	}
 }
@@ -1758,7 +1765,8 @@ TEST_F_TIMEOUT(cgsig, permission_matrix_matches_cgroup_kill, 300)
 			       slots[j].pid, slots[j].code);
 		/* Allowed: killed by cgroup.signal's SIGUSR1, which came first. */
 		if (expect[j].err) {
-			ASSERT_TRUE(alive(pids[j][0]) && alive(pids[j][1])) TH_LOG("%s", expect[j].who);
+			ASSERT_TRUE(alive(pids[j][0]) && alive(pids[j][1]))
+				TH_LOG("%s", expect[j].who);
 		} else {
 			ASSERT_EQ(0, wait_unpopulated(a[j].cg)) TH_LOG("%s", expect[j].who);
 			ASSERT_TRUE(reaped_by(pids[j][0], SIGUSR1)) TH_LOG("%s", expect[j].who);
