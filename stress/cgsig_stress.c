@@ -349,72 +349,67 @@ static void run_churner(int i) { churner(); }
 static void run_freezer(int i) { freezer(); }
 static void run_converter(int i) { converter(); }
 
-/* Remove @cg and everything below it (children first). */
-static void rmtree(const char *cg)
+/*
+ * Call @fn on @cg and on every cgroup below it, each parent before its
+ * children, or after them if @children_first; the sum of what @fn returned.
+ */
+static long walk(const char *cg, long (*fn)(const char *cg), bool children_first)
 {
 	char sub[1024];
 	struct dirent *de;
-	DIR *d = opendir(cg);
-
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		if (de->d_type != DT_DIR || de->d_name[0] == '.')
-			continue;
-		snprintf(sub, sizeof(sub), "%s/%s", cg, de->d_name);
-		rmtree(sub);
-	}
-	closedir(d);
-	rmdir(cg);
-}
-
-/* Thaw every cgroup below @cg. */
-static void thaw_tree(const char *cg)
-{
-	char sub[1024];
-	struct dirent *de;
-	DIR *d = opendir(cg);
-
-	cg_write(cg, "cgroup.freeze", "0");
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		if (de->d_type != DT_DIR || de->d_name[0] == '.')
-			continue;
-		snprintf(sub, sizeof(sub), "%s/%s", cg, de->d_name);
-		thaw_tree(sub);
-	}
-	closedir(d);
-}
-
-/* Processes left in the arena: cgroup.procs of every cgroup, summed. */
-static long count_procs(const char *cg)
-{
-	char sub[1024], buf[65536];
-	struct dirent *de;
-	long n = 0;
-	int fd, len, i;
+	long sum = 0;
 	DIR *d;
 
-	snprintf(sub, sizeof(sub), "%s/cgroup.procs", cg);
-	fd = open(sub, O_RDONLY);
-	if (fd >= 0) {
-		while ((len = read(fd, buf, sizeof(buf))) > 0)
-			for (i = 0; i < len; i++)
-				n += buf[i] == '\n';
-		close(fd);
-	}
+	if (!children_first)
+		sum += fn(cg);
 	d = opendir(cg);
-	if (!d)
-		return n;
-	while ((de = readdir(d))) {
-		if (de->d_type != DT_DIR || de->d_name[0] == '.')
-			continue;
-		snprintf(sub, sizeof(sub), "%s/%s", cg, de->d_name);
-		n += count_procs(sub);
+	if (d) {
+		while ((de = readdir(d))) {
+			if (de->d_type != DT_DIR || de->d_name[0] == '.')
+				continue;
+			snprintf(sub, sizeof(sub), "%s/%s", cg, de->d_name);
+			sum += walk(sub, fn, children_first);
+		}
+		closedir(d);
 	}
-	closedir(d);
+	if (children_first)
+		sum += fn(cg);
+	return sum;
+}
+
+static long remove_cg(const char *cg)
+{
+	rmdir(cg);
+	return 0;
+}
+
+static long thaw_cg(const char *cg)
+{
+	cg_write(cg, "cgroup.freeze", "0");
+	return 0;
+}
+
+/* How many processes @cg's own cgroup.procs lists. */
+static long nr_procs(const char *cg)
+{
+	char path[1100], buf[65536];
+	long n = 0;
+	int fd, len, i;
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", cg);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return 0;
+	while ((len = read(fd, buf, sizeof(buf))) > 0)
+		for (i = 0; i < len; i++)
+			n += buf[i] == '\n';
+	close(fd);
 	return n;
+}
+
+static void rmtree(const char *cg)
+{
+	walk(cg, remove_cg, true);
 }
 
 static bool populated(const char *cg)
@@ -503,13 +498,13 @@ int main(void)
 	if (cg_write(CTL, "cgroup.kill", "1"))
 		fprintf(stderr, "stress: could not clear %s\n", CTL);
 
-	thaw_tree(ARENA);
+	walk(ARENA, thaw_cg, false);
 	if (cg_write(ARENA, "cgroup.signal", "9"))
 		error("final write", ARENA, -errno);
 	deadline = now_ms() + 60000;
 	while (populated(ARENA) && now_ms() < deadline)
 		usleep(100000);
-	escapees = populated(ARENA) ? count_procs(ARENA) : 0;
+	escapees = populated(ARENA) ? walk(ARENA, nr_procs, false) : 0;
 	if (populated(ARENA) && !escapees)
 		escapees = 1;	/* populated, yet no process listed: still wrong */
 

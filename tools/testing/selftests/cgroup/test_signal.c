@@ -1009,12 +1009,14 @@ static int wait_settled_in_state(const char *cg, char state, int *nr)
 	int last = -1, same = 0;
 
 	while (now_ms() < deadline) {
-		if (all_procs_in_state(cg, state, nr) && *nr == last) {
+		bool all = all_procs_in_state(cg, state, nr);
+
+		if (all && *nr == last) {
 			if (++same == 3)
 				return 0;
 		} else {
 			same = 0;
-			last = all_procs_in_state(cg, state, nr) ? *nr : -1;
+			last = all ? *nr : -1;
 		}
 		usleep(100000);
 	}
@@ -1500,8 +1502,8 @@ static int any_signal_counter(const char *cg, void *arg)
 		if (sig == SIGKILL || sig == SIGSTOP)
 			continue;
 		/* glibc keeps a few real-time signals for itself */
-		if (handle(sig) && sig >= 32 && sig < SIGRTMIN)
-			continue;
+		if (handle(sig) && !(sig >= 32 && sig < SIGRTMIN))
+			return 1;
 	}
 	for (i = 0; i < 2; i++)
 		if (pthread_create(&t, NULL, thread_sleep, NULL))
