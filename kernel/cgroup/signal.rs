@@ -7,14 +7,14 @@
 //! as `kill(2)` on each process would.
 //!
 //! The walk runs with `cgroup_mutex` held, so no task is migrated into or out of the subtree
-//! and no cgroup is created or removed under it, and with the read side of `tasklist_lock` held,
-//! so no fork completes and no task is reaped while the subtree is being signalled. Each process
-//! is visited once, through its thread group leader, which stays visible while any of its
-//! threads lives. Processes whose fork overlaps the write are handled by
-//! [`Cgroup::with_signal_recorded`]: `SIGKILL` bumps `kill_seq` as `cgroup.kill` does, every
-//! other signal is sent with process-group semantics and recorded for `cgroup_post_fork()`, so
-//! that each such process gets it exactly once. A process cloned into the cgroup after the
-//! write returned does not get it.
+//! and no cgroup is created or removed under it. It signals with the read side of
+//! `tasklist_lock` held, so that no fork completes while a process is being signalled, and
+//! releases it every few processes, so that forks and exits elsewhere do not wait for a large
+//! subtree. Each process is visited once, through its thread group leader, which stays visible
+//! while any of its threads lives. Processes whose fork overlaps the write are handled by
+//! [`Cgroup::with_signal_recorded`]: the signal is sent with process-group semantics and
+//! recorded for `cgroup_post_fork()`, so that each such process gets it exactly once. A process
+//! cloned into the cgroup after the write returned does not get it.
 //!
 //! See `cgroup.signal` in Documentation/admin-guide/cgroup-v2.rst.
 
@@ -94,13 +94,22 @@ fn parse_signal(buf: &[u8]) -> Result<Signal> {
     Signal::new(parse_int(buf)?)
 }
 
+/// Processes signalled between two releases of `tasklist_lock`.
+///
+/// Each signal takes the process's `siglock` and wakes up a thread; a few dozen of them keep the
+/// lock hold short, even on a slow machine, without paying for a release every time.
+const BATCH: usize = 32;
+
 /// Signals every process in `cgroup`'s subtree.
 fn signal_subtree(cgroup: &Cgroup, guard: &CgroupMutexGuard, sig: Signal) {
-    // Held while signalling: no fork completes and no task is reaped during the walk.
-    let tasklist = TasklistReadGuard::lock();
+    // Held while signalling, but released every `BATCH` processes so that forks and exits
+    // elsewhere on the machine do not wait for the whole subtree; `with_signal_recorded` keeps
+    // the forks inside it from escaping meanwhile.
+    let mut tasklist = TasklistReadGuard::lock();
+    let mut signalled = 0;
 
     for cgroup in cgroup.live_descendants_pre(guard) {
-        cgroup.with_signal_recorded(guard, &tasklist, sig, || {
+        cgroup.with_signal_recorded(guard, &mut tasklist, sig, |tasklist| {
             // Group leaders only, so that each process is signalled once, however many threads
             // it has; a leader that has exited stays visible while its process has live threads.
             // Threaded descendants are walked on their own, so no `THREADED` flag.
@@ -110,6 +119,10 @@ fn signal_subtree(cgroup: &Cgroup, guard: &CgroupMutexGuard, sig: Signal) {
                 if !task.is_kthread() && !task.fatal_signal_pending() {
                     // The only failure is `ESRCH`: the process is exiting on its own.
                     let _ = task.send_multiprocess_signal(sig);
+                    signalled += 1;
+                    if signalled % BATCH == 0 {
+                        tasklist.relax();
+                    }
                 }
                 ControlFlow::Continue(())
             });

@@ -177,59 +177,39 @@ impl Cgroup {
     /// overlaps it escapes the signal or receives it twice.
     ///
     /// The processes must be signalled with [`Task::send_multiprocess_signal`] from within `f`,
-    /// with the read side of `tasklist_lock` held all along (the `_tasklist` guard).
+    /// with the read side of `tasklist_lock` held (the `tasklist` guard, which `f` receives).
+    /// `f` may release it for a while with [`TasklistReadGuard::relax`], so that forks and exits
+    /// elsewhere are not held up by a large cgroup; the record stays in place meanwhile.
     ///
     /// [`Task::send_multiprocess_signal`]: crate::task::Task::send_multiprocess_signal
     ///
-    /// For `SIGKILL` this bumps `kill_seq` first, as `cgroup.kill` does: `cgroup_post_fork()`
-    /// kills a child whose cgroup was killed after its fork began. For every other signal it
-    /// brackets `f` with `cgroup_signal_begin()` and `cgroup_signal_end()`, which keep a record
-    /// for the fork path: a child whose fork is in progress in a signalled process gets the
-    /// signal from its parent when it becomes visible (under the write side of `tasklist_lock`,
-    /// so not during `f`); a child that became visible earlier but is linked to this cgroup only
-    /// after `f` began is held back by `cgroup_post_fork()` until `f` returns and then receives
-    /// the signal from the record. So each process is reached exactly once, either by `f` or by
-    /// the fork path. See the comment above `cgroup_signal_begin()` in `kernel/cgroup/cgroup.c`.
-    ///
-    /// `f` runs with spinning locks held and must not sleep.
+    /// `f` is bracketed with `cgroup_signal_begin()` and `cgroup_signal_end()`, which keep a
+    /// record for the fork path: a child whose fork is in progress in a signalled process gets
+    /// the signal from its parent when it becomes visible (under the write side of
+    /// `tasklist_lock`, so never while `f` signals); a child that becomes visible while `f` is
+    /// relaxed before its parent is signalled, or that became visible earlier but is linked to
+    /// this cgroup only after `f` began, is held back by `cgroup_post_fork()` until `f` returns
+    /// and then receives the signal from the record. So each process is reached exactly once,
+    /// either by `f` or by the fork path. See the comment above `cgroup_signal_begin()` in
+    /// `kernel/cgroup/cgroup.c`.
     #[cfg(CONFIG_CGROUP_SIGNAL)]
     pub fn with_signal_recorded<R>(
         &self,
         _guard: &CgroupMutexGuard,
-        _tasklist: &TasklistReadGuard,
+        tasklist: &mut TasklistReadGuard,
         sig: Signal,
-        f: impl FnOnce() -> R,
+        f: impl FnOnce(&mut TasklistReadGuard) -> R,
     ) -> R {
-        if sig == Signal::KILL {
-            self.bump_kill_seq();
-            return f();
-        }
-
-        // SAFETY: `self` is valid by the type invariants; `_guard` and `_tasklist` prove that
-        // `cgroup_mutex` and the read side of `tasklist_lock` are held, as required, until after
-        // the matching `cgroup_signal_end()` below; `sig` is `1..=_NSIG` by the type invariants of
-        // `Signal` and is not `SIGKILL`.
+        // SAFETY: `self` is valid by the type invariants; `_guard` and `tasklist` prove that
+        // `cgroup_mutex` and the read side of `tasklist_lock` are held, as required, and `f` can
+        // only release the latter temporarily, so both are held again at the matching
+        // `cgroup_signal_end()` below; `sig` is `1..=_NSIG` by the type invariants of `Signal`.
         unsafe { bindings::cgroup_signal_begin(self.as_raw(), sig.as_raw()) };
-        let ret = f();
+        let ret = f(tasklist);
         // SAFETY: `cgroup_signal_begin()` was called on `self` just above and both locks are
-        // still held.
+        // held, as `tasklist` and `_guard` prove.
         unsafe { bindings::cgroup_signal_end(self.as_raw()) };
         ret
-    }
-
-    /// Bumps `kill_seq`: `cgroup_post_fork()` compares it with the value seen when a fork began
-    /// and sends `SIGKILL` to a child whose cgroup was killed meanwhile.
-    #[cfg(CONFIG_CGROUP_SIGNAL)]
-    fn bump_kill_seq(&self) {
-        let lock = &raw mut bindings::css_set_lock;
-        // SAFETY: `css_set_lock` is a static spinlock, never taken from interrupt context.
-        unsafe { bindings::spin_lock_irq(lock) };
-        // SAFETY: `self` is valid by the type invariants and `kill_seq` is protected by
-        // `css_set_lock`, which is held. (The caller also holds `cgroup_mutex`, as the C side
-        // does when it writes `kill_seq`.)
-        unsafe { (*self.as_raw()).kill_seq = (*self.as_raw()).kill_seq.wrapping_add(1) };
-        // SAFETY: The lock was taken above.
-        unsafe { bindings::spin_unlock_irq(lock) };
     }
 }
 

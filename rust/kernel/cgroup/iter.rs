@@ -61,7 +61,8 @@ impl Cgroup {
     /// may or may not be. Each `&Task` is valid only for the call of `f` it is passed to: keep
     /// an `ARef<Task>` to hold on to it.
     ///
-    /// This takes `css_set_lock` internally, so it must not be called with that lock held.
+    /// This takes `css_set_lock` internally, so it must not be called with that lock held. No
+    /// lock of the iterator's is held while `f` runs, so `f` may sleep where its caller could.
     ///
     /// # Examples
     ///
