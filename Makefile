@@ -5,7 +5,7 @@
 SHELL := /bin/bash
 S := scripts
 
-.PHONY: help setup base assemble build test run repeat stress shell check clean distclean
+.PHONY: help setup base assemble build test run repeat stress bench shell check clean distclean
 
 help:
 	@echo 'make test       set up, build the debug kernel, boot it, run every test;'
@@ -16,6 +16,8 @@ help:
 	@echo '                default: the forkbomb cases)'
 	@echo 'make stress     bounded concurrent stress on the debug kernel'
 	@echo '                (STRESS_SECONDS=120); ends with a one-line summary'
+	@echo 'make bench      benchmark kernel: cgroup.signal vs cgroup.kill vs the'
+	@echo '                userspace loops; out/bench/{results.json,table.txt,bench.png}'
 	@echo 'make shell      interactive shell in a VM on the built kernel'
 	@echo 'make check      checkpatch --strict, rustfmt, CLIPPY=1 build, rustdoc'
 	@echo 'make build      set up and build out/bzImage only'
@@ -46,6 +48,9 @@ repeat:
 
 stress:
 	@$(S)/stress.sh
+
+bench:
+	@$(S)/bench.sh
 
 shell: build
 	@$(S)/vm.sh out/bzImage out/shell --interactive

@@ -19,6 +19,8 @@ PACKAGES=(
 	qemu-system-x86 busybox-static
 	# Selftests and benchmark driver (built on the host, run in the guest).
 	gcc libc6-dev libcap-dev
+	# make bench's plot (out/bench/bench.png).
+	python3-matplotlib
 	# virtme-ng's own environment.
 	python3-venv
 )

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# make bench: build the benchmark kernel (configs/base.config only: no
+# lockdep, no KASAN; its own build directory) and bench/cgsig_bench, boot
+# the kernel once with BENCH_MEMORY (8G) and run every point there, then
+# write out/bench/results.json, out/bench/table.txt and out/bench/bench.png.
+#
+# Knobs (defaults in brackets): BENCH_SIZES [100 1000 10000],
+# BENCH_THREADED_SIZES [100 1000] (processes of 16 threads),
+# BENCH_SAMPLES [15], BENCH_WARMUP [1], BENCH_FORK_SIZE [10000] (the size
+# at which fork_us is sampled), BENCH_MEMORY [8G].
+. "$(dirname "$0")/lib.sh"
+
+"$ROOT/scripts/setup.sh"
+"$ROOT/scripts/fetch-base.sh"
+"$ROOT/scripts/assemble.sh"
+"$ROOT/scripts/build.sh" bench
+
+B=$CACHE/build/bench-driver
+mkdir -p "$B"
+gcc -O2 -Wall -Wextra -Werror -pthread -o "$B/cgsig_bench" "$ROOT/bench/cgsig_bench.c"
+
+R=$OUT/bench
+rm -rf "$R"
+mkdir -p "$R"
+env_args=()
+for v in BENCH_SIZES BENCH_THREADED_SIZES BENCH_SAMPLES BENCH_WARMUP BENCH_FORK_SIZE; do
+	[[ -n ${!v:-} ]] && env_args+=("$v='${!v}'")
+done
+log "booting out/bzImage-bench: every point, ${BENCH_SAMPLES:-15} samples each (TCG; long)"
+t0=$(now)
+VM_MEMORY=${BENCH_MEMORY:-8G} VM_TIMEOUT=${BENCH_TIMEOUT:-14400} \
+	"$ROOT/scripts/vm.sh" "$OUT/bzImage-bench" "$R" \
+	"${env_args[@]}" "$ROOT/scripts/guest/bench.sh" "$R" "$B/cgsig_bench"
+log "boot and benchmark took $(($(now) - t0))s; guest output in out/bench/"
+# Debian's python3, which has matplotlib (setup.sh installs it).
+exec /usr/bin/python3 "$ROOT/scripts/bench_report.py" "$R" "$OUT/bzImage-bench.version"

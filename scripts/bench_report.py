@@ -1,0 +1,193 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Turn a make bench run into results.json, a table and a plot.
+
+    bench_report.py RESULTS_DIR IMAGE_VERSION_FILE
+
+Reads RESULTS_DIR/points.jsonl (one JSON object per method and metric, as
+bench/cgsig_bench prints them) and writes, in RESULTS_DIR:
+
+- results.json  {"kernel": ..., "runs": [{"scenario", "method", "signal",
+                "n_procs", "threads", "n_cgroups", "metric", "samples"}]}
+- table.txt     medians, p90 (p99 for fork_us) and ratios against cgroup.kill
+                measured in the same rounds; also printed
+- bench.png     time against process count per method, log-log
+
+Exits 1 if the guest did not finish, a point failed, or the kernel log has a
+splat.
+"""
+
+import json
+import pathlib
+import sys
+
+from report import SPLAT_RES, strip_ts
+
+METHODS = ["cgroup.signal", "cgroup.kill", "userspace-loop", "userspace-freeze"]
+COLORS = dict(zip(METHODS, ["tab:blue", "tab:orange", "tab:green", "tab:red"]))
+SIGNALS = {9: "SIGKILL", 15: "SIGTERM"}
+CAVEAT = ("Absolute times come from a shared 2-core machine emulating the guest's CPU "
+          "(QEMU TCG) and mean little; the ratios, measured side by side in the same "
+          "rounds of one boot, are what to compare.")
+
+
+def pct(samples, p):
+    """Nearest-rank percentile."""
+    s = sorted(samples)
+    if not s:
+        return float("nan")
+    k = max(0, min(len(s) - 1, -(-p * len(s) // 100) - 1))
+    return s[int(k)]
+
+
+def fmt_us(us):
+    if us != us:
+        return "-"
+    if us >= 10_000:
+        return f"{us / 1000:.0f} ms"
+    if us >= 1000:
+        return f"{us / 1000:.1f} ms"
+    return f"{us:.0f} us"
+
+
+def fmt_ratio(r):
+    return "-" if r != r else f"{r:.2f}x"
+
+
+def key(run):
+    return (run["scenario"], run["threads"], run["n_procs"])
+
+
+def table(runs):
+    by = {}
+    for r in runs:
+        by[(key(r), r["signal"], r["method"], r["metric"])] = r["samples"]
+    points = sorted({key(r) for r in runs}, key=lambda k: (k[1], k[0], k[2]))
+    lines = []
+    head = (f"{'scenario':<14}{'procs':>7} {'signal':<8}{'method':<18}"
+            f"{'write median':>13}{'p90':>9}{'empty median':>13}{'p90':>9}"
+            f"{'write/kill':>11}{'empty/kill':>11}")
+    lines += [head, "-" * len(head)]
+    for pt in points:
+        scenario, threads, n = pt
+        name = scenario + (f" x{threads}thr" if threads > 1 else "")
+        anchor_w = by.get((pt, 9, "cgroup.kill", "write_us"))
+        anchor_e = by.get((pt, 9, "cgroup.kill", "empty_us"))
+        for sig in sorted(SIGNALS):
+            for m in METHODS:
+                w = by.get((pt, sig, m, "write_us"))
+                e = by.get((pt, sig, m, "empty_us"))
+                if w is None or e is None:
+                    continue
+                rw = pct(w, 50) / pct(anchor_w, 50) if anchor_w else float("nan")
+                re_ = pct(e, 50) / pct(anchor_e, 50) if anchor_e else float("nan")
+                lines.append(f"{name:<14}{n:>7} {SIGNALS[sig]:<8}{m:<18}"
+                             f"{fmt_us(pct(w, 50)):>13}{fmt_us(pct(w, 90)):>9}"
+                             f"{fmt_us(pct(e, 50)):>13}{fmt_us(pct(e, 90)):>9}"
+                             f"{fmt_ratio(rw):>11}{fmt_ratio(re_):>11}")
+        lines.append("")
+    fork = [r for r in runs if r["metric"] == "fork_us"]
+    if fork:
+        lines.append("fork_us: fork + exit + wait of a process in another cgroup, sampled "
+                     "while the subtree is signalled and emptied")
+        head = (f"{'scenario':<14}{'procs':>7} {'signal':<8}{'method':<18}{'samples':>8}"
+                f"{'median':>10}{'p90':>10}{'p99':>10}{'p99/kill':>10}")
+        lines += [head, "-" * len(head)]
+        for r in sorted(fork, key=lambda r: (r["scenario"], r["n_procs"], METHODS.index(r["method"]))):
+            anchor = by.get((key(r), 9, "cgroup.kill", "fork_us"))
+            s = r["samples"]
+            ratio = pct(s, 99) / pct(anchor, 99) if anchor else float("nan")
+            lines.append(f"{r['scenario']:<14}{r['n_procs']:>7} {SIGNALS.get(r['signal'], r['signal']):<8}"
+                         f"{r['method']:<18}{len(s):>8}{fmt_us(pct(s, 50)):>10}"
+                         f"{fmt_us(pct(s, 90)):>10}{fmt_us(pct(s, 99)):>10}{fmt_ratio(ratio):>10}")
+        lines.append("")
+    lines.append("write = the write(2), or the whole userspace procedure; empty = until "
+                 "cgroup.events says populated 0; x/kill = median over cgroup.kill's median "
+                 "(SIGKILL, same scenario and size, same rounds).")
+    lines.append(CAVEAT)
+    return "\n".join(lines) + "\n"
+
+
+def plot(runs, path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    panels = [(sc, sig) for sig in sorted(SIGNALS) for sc in ("flat", "tree")]
+    metrics = ["write_us", "empty_us"]
+    fig, axes = plt.subplots(len(metrics), len(panels), figsize=(4.2 * len(panels), 7.5),
+                             squeeze=False)
+    for row, metric in enumerate(metrics):
+        for col, (sc, sig) in enumerate(panels):
+            ax = axes[row][col]
+            for m in METHODS:
+                pts = sorted((r["n_procs"], pct(r["samples"], 50), pct(r["samples"], 90))
+                             for r in runs if r["scenario"] == sc and r["signal"] == sig
+                             and r["method"] == m and r["metric"] == metric
+                             and r["threads"] == 1)
+                if not pts:
+                    continue
+                xs = [p[0] for p in pts]
+                med = [p[1] / 1000 for p in pts]
+                p90 = [(p[2] - p[1]) / 1000 for p in pts]
+                ax.errorbar(xs, med, yerr=[[0] * len(pts), p90], marker="o", capsize=3, label=m,
+                            color=COLORS[m])
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+            ax.set_title(f"{sc}, {SIGNALS[sig]}: {metric.replace('_us', '')}", fontsize=10)
+            ax.set_xlabel("processes")
+            ax.set_ylabel("ms (median, bar to p90)")
+            ax.grid(True, which="both", alpha=0.3)
+            if ax.get_legend_handles_labels()[0]:
+                ax.legend(fontsize=7)
+    fig.suptitle("cgroup.signal vs cgroup.kill vs userspace loops. " + CAVEAT, fontsize=8, wrap=True)
+    fig.tight_layout(rect=(0, 0, 1, 0.95))
+    fig.savefig(path, dpi=90)
+
+
+def main():
+    r = pathlib.Path(sys.argv[1])
+    version = pathlib.Path(sys.argv[2]).read_text().split("\n") if len(sys.argv) > 2 else []
+    ok = True
+    if not (r / "complete").exists():
+        print(f"FAIL: the guest did not finish; see {r / 'console.log'}")
+        ok = False
+    rc = (r / "bench.rc").read_text().strip() if (r / "bench.rc").exists() else "missing"
+    if rc != "0":
+        print(f"FAIL: a benchmark point failed (status {rc}); see {r / 'bench.log'}")
+        ok = False
+    runs = []
+    pts = r / "points.jsonl"
+    if pts.exists():
+        for line in pts.read_text().splitlines():
+            if line.strip():
+                runs.append(json.loads(line))
+    if not runs:
+        print("FAIL: no results")
+        return 1
+    dmesg = r / "dmesg.txt"
+    splats = [strip_ts(line) for line in dmesg.read_text(errors="replace").splitlines()
+              if any(p.search(line) for p in SPLAT_RES)] if dmesg.exists() else ["no dmesg"]
+    for line in splats[:20]:
+        print(f"     | {line}")
+    if splats:
+        print(f"FAIL: {len(splats)} kernel log lines report a problem")
+        ok = False
+
+    uname = (r / "uname.txt").read_text().strip() if (r / "uname.txt").exists() else "?"
+    kernel = f"{uname} (benchmark config: configs/base.config); " + "; ".join(v for v in version if v)
+    (r / "results.json").write_text(json.dumps({"kernel": kernel, "runs": runs}, indent=1) + "\n")
+    text = f"kernel: {kernel}\n\n" + table(runs)
+    (r / "table.txt").write_text(text)
+    print(text, end="")
+    try:
+        plot(runs, r / "bench.png")
+    except ImportError as e:
+        print(f"FAIL: no plot ({e}); make setup installs python3-matplotlib")
+        ok = False
+    print(f"results: {r / 'results.json'}, {r / 'table.txt'}, {r / 'bench.png'}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
