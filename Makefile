@@ -5,7 +5,7 @@
 SHELL := /bin/bash
 S := scripts
 
-.PHONY: help setup base assemble build test run repeat stress bench shell check clean distclean
+.PHONY: help setup base assemble build test run repeat stress bench series series-check shell check clean distclean
 
 help:
 	@echo 'make test       set up, build the debug kernel, boot it, run every test;'
@@ -18,6 +18,9 @@ help:
 	@echo '                (STRESS_SECONDS=120); ends with a one-line summary'
 	@echo 'make bench      benchmark kernel: cgroup.signal vs cgroup.kill vs the'
 	@echo '                userspace loops; out/bench/{results.json,table.txt,bench.png}'
+	@echo 'make series     the patch series for review: out/series/ (SIGNOFF="Name <mail>")'
+	@echo 'make series-check  apply it with git am on the base, build after each'
+	@echo '                patch, checkpatch --strict each patch'
 	@echo 'make shell      interactive shell in a VM on the built kernel'
 	@echo 'make check      checkpatch --strict, rustfmt, CLIPPY=1 build, rustdoc'
 	@echo 'make build      set up and build out/bzImage only'
@@ -51,6 +54,12 @@ stress:
 
 bench:
 	@$(S)/bench.sh
+
+series:
+	@$(S)/series.sh
+
+series-check:
+	@$(S)/series-check.sh
 
 shell: build
 	@$(S)/vm.sh out/bzImage out/shell --interactive

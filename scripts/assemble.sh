@@ -11,10 +11,6 @@
 # and date), so "nothing changed" is simply "HEAD is already that commit".
 . "$(dirname "$0")/lib.sh"
 
-# Top-level kernel directories that the repo mirrors. scripts/ is the
-# harness's own and deliberately not in this list.
-KERNEL_DIRS=(Documentation include init kernel lib rust tools)
-
 export GIT_AUTHOR_NAME="cgroup-signal harness" GIT_AUTHOR_EMAIL="harness@localhost"
 export GIT_COMMITTER_NAME="$GIT_AUTHOR_NAME" GIT_COMMITTER_EMAIL="$GIT_AUTHOR_EMAIL"
 export GIT_AUTHOR_DATE="2026-01-01T00:00:00Z" GIT_COMMITTER_DATE="2026-01-01T00:00:00Z"
@@ -45,8 +41,7 @@ for p in "$ROOT"/patches/*.patch; do
 done
 
 # New files: tracked or untracked-but-not-ignored, so work in progress counts.
-mapfile -t files < <(cd "$ROOT" && git ls-files --cached --others --exclude-standard \
-	-- "${KERNEL_DIRS[@]}" | sort -u)
+mapfile -t files < <(repo_kernel_files)
 for f in "${files[@]}"; do
 	[[ -f $ROOT/$f ]] || continue	# deleted but still in the index
 	if git_t cat-file -e "base:$f" 2>/dev/null; then

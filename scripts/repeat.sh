@@ -31,4 +31,4 @@ runs=()
 for ((i = 1; i <= N; i++)); do
 	runs+=("test_signal.$i")
 done
-exec python3 "$ROOT/scripts/report.py" "$R" --kselftest "${runs[@]}"
+python3 "$ROOT/scripts/report.py" "$R" --kselftest "${runs[@]}" | tee "$R/report.txt"

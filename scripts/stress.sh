@@ -28,4 +28,4 @@ t0=$(now)
 "$ROOT/scripts/vm.sh" "$OUT/bzImage" "$R" \
 	STRESS_SECONDS="$STRESS_SECONDS" "$ROOT/scripts/guest/stress.sh" "$R" "$B/cgsig_stress"
 log "boot and stress took $(($(now) - t0))s; guest output in out/stress/"
-exec python3 "$ROOT/scripts/stress_report.py" "$R"
+python3 "$ROOT/scripts/stress_report.py" "$R" | tee "$R/report.txt"

@@ -29,4 +29,6 @@ t3=$(now)
 
 echo "timings: set-up $((t1 - t0))s, assemble+build $((t2 - t1))s, boot+tests $((t3 - t2))s; results in out/test/"
 echo "kernel: $(head -1 "$OUT/bzImage.version")"
-exec python3 "$ROOT/scripts/report.py" "$R" --kselftest "${tests[@]}" --kunit "${KUNIT_SUITES[@]}"
+# The report is kept (out/test/report.txt) for the cover letter of make series.
+python3 "$ROOT/scripts/report.py" "$R" --kselftest "${tests[@]}" --kunit "${KUNIT_SUITES[@]}" |
+	tee "$R/report.txt"

@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Fill the cover letter that git format-patch wrote with series/cover-letter.txt.
+
+    cover_letter.py ROOT OUT COVER_LETTER_PATCH BASE_VERSION
+
+The measurements are regenerated from the latest runs, never typed:
+OUT/test/report.txt (make test), OUT/repeat/report.txt and
+OUT/stress/report.txt when present, and OUT/bench/results.json (make bench).
+Fails if make test or make bench has not been run.
+"""
+
+import json
+import pathlib
+import sys
+
+from bench_report import SIGNALS, pct
+
+LARGE = 10000
+
+
+def last_line(path):
+    lines = [line for line in path.read_text().splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
+def tests(out):
+    report = out / "test" / "report.txt"
+    if not report.exists():
+        sys.exit(f"error: {report} missing: run make test first")
+    version = (out / "bzImage.version").read_text().splitlines()
+    lines = [f"make test, one boot of the debug kernel (lockdep, KASAN, DEBUG_ATOMIC_SLEEP,",
+             f"hung-task and soft-lockup detectors; {version[-1].replace('kernel ', '')}): "
+             f"{last_line(report)}",
+             "(the kselftests test_signal, test_core, test_kill, test_freezer, the KUnit",
+             "suites rust_doctests_kernel and cgroup_signal, and a clean dmesg)."]
+    rep = out / "repeat" / "report.txt"
+    if rep.exists():
+        lines.append(f"make repeat (test_signal cases repeated in one boot): {last_line(rep)}.")
+    st = out / "stress" / "report.txt"
+    if st.exists():
+        lines.append("make stress (concurrent writers, forks, migrations, freezes, rmdir):")
+        lines.append(f"{last_line(st)}.")
+    return "\n".join(lines)
+
+
+def bench(out):
+    path = out / "bench" / "results.json"
+    if not path.exists():
+        sys.exit(f"error: {path} missing: run make bench first")
+    data = json.loads(path.read_text())
+    runs = data["runs"]
+
+    def med(sc, sig, m, metric, q=50):
+        for r in runs:
+            if (r["scenario"], r["signal"], r["method"], r["metric"], r["n_procs"],
+                    r["threads"]) == (sc, sig, m, metric, LARGE, 1):
+                return pct(r["samples"], q)
+        return None
+
+    lines = [f"make bench: {data['kernel'].split(';')[0]}, under QEMU TCG on a shared",
+             "2-core machine, so absolute times mean little; the ratios come from the",
+             "same rounds of one boot (methods interleaved), 15 samples per point.",
+             f"Medians at {LARGE:,} processes, as a ratio to cgroup.kill (SIGKILL):",
+             "",
+             f"  {'':<10}{'signal':<9}{'method':<18}{'write':>8}{'empty':>8}"]
+    for sc in ("flat", "tree"):
+        kw, ke = med(sc, 9, "cgroup.kill", "write_us"), med(sc, 9, "cgroup.kill", "empty_us")
+        if not kw or not ke:
+            continue
+        for sig in sorted(SIGNALS):
+            for m in ("cgroup.signal", "userspace-loop", "userspace-freeze"):
+                w, e = med(sc, sig, m, "write_us"), med(sc, sig, m, "empty_us")
+                if w is None or e is None:
+                    continue
+                lines.append(f"  {sc:<10}{SIGNALS[sig]:<9}{m:<18}{w / kw:>7.2f}x{e / ke:>7.2f}x")
+    fork = [(sc, m) for sc in ("flat", "tree") for m in ("cgroup.signal", "userspace-loop",
+                                                          "userspace-freeze")
+            if med(sc, 9, m, "fork_us", 99) and med(sc, 9, "cgroup.kill", "fork_us", 99)]
+    if fork:
+        lines += ["", "Latency of fork+exit+wait in another cgroup during that SIGKILL, p99 as a",
+                  "ratio to its p99 during cgroup.kill:",
+                  "  " + ", ".join(f"{sc} {m} {med(sc, 9, m, 'fork_us', 99) / med(sc, 9, 'cgroup.kill', 'fork_us', 99):.2f}x"
+                                   for sc, m in fork)]
+    lines += ["", "write: the write(2), or the whole userspace procedure; empty: until",
+              "cgroup.events says populated 0. Full table: make bench, out/bench/table.txt."]
+    return "\n".join(lines)
+
+
+def main():
+    root, out, cover = (pathlib.Path(a) for a in sys.argv[1:4])
+    base = sys.argv[4]
+    template = (root / "series" / "cover-letter.txt").read_text()
+    subject, body = template.split("\n", 1)
+    body = (body.strip("\n")
+            .replace("@TEST_RESULTS@", tests(out))
+            .replace("@BENCH@", bench(out))
+            .replace("@BASE@", base))
+    text = cover.read_text()
+    if "*** SUBJECT HERE ***" not in text or "*** BLURB HERE ***" not in text:
+        sys.exit(f"error: {cover} is not git format-patch's cover letter template")
+    text = text.replace("*** SUBJECT HERE ***", subject).replace("*** BLURB HERE ***", body)
+    cover.write_text(text)
+
+
+if __name__ == "__main__":
+    main()
