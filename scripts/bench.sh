@@ -6,7 +6,8 @@
 # write out/bench/results.json, out/bench/table.txt and out/bench/bench.png.
 #
 # Knobs (defaults in brackets): BENCH_SIZES [100 1000 10000],
-# BENCH_THREADED_SIZES [100 1000] (processes of 16 threads),
+# BENCH_THREADED_SIZES [100] (processes of 16 threads; 1000 adds about
+# 40 minutes),
 # BENCH_SAMPLES [15], BENCH_WARMUP [1], BENCH_FORK_SIZE [10000] (the size
 # at which fork_us is sampled), BENCH_MEMORY [8G].
 . "$(dirname "$0")/lib.sh"

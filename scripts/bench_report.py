@@ -58,6 +58,11 @@ def key(run):
     return (run["scenario"], run["threads"], run["n_procs"])
 
 
+def anchor_of(sig):
+    """The method every other is compared with, in the same rounds of the same point."""
+    return "cgroup.kill" if sig == 9 else "cgroup.signal"
+
+
 def table(runs):
     by = {}
     for r in runs:
@@ -66,14 +71,14 @@ def table(runs):
     lines = []
     head = (f"{'scenario':<14}{'procs':>7} {'signal':<8}{'method':<18}"
             f"{'write median':>13}{'p90':>9}{'empty median':>13}{'p90':>9}"
-            f"{'write/kill':>11}{'empty/kill':>11}")
+            f"{'write/ref':>11}{'empty/ref':>11}")
     lines += [head, "-" * len(head)]
     for pt in points:
         scenario, threads, n = pt
         name = scenario + (f" x{threads}thr" if threads > 1 else "")
-        anchor_w = by.get((pt, 9, "cgroup.kill", "write_us"))
-        anchor_e = by.get((pt, 9, "cgroup.kill", "empty_us"))
         for sig in sorted(SIGNALS):
+            anchor_w = by.get((pt, sig, anchor_of(sig), "write_us"))
+            anchor_e = by.get((pt, sig, anchor_of(sig), "empty_us"))
             for m in METHODS:
                 w = by.get((pt, sig, m, "write_us"))
                 e = by.get((pt, sig, m, "empty_us"))
@@ -102,8 +107,9 @@ def table(runs):
                          f"{fmt_us(pct(s, 90)):>10}{fmt_us(pct(s, 99)):>10}{fmt_ratio(ratio):>10}")
         lines.append("")
     lines.append("write = the write(2), or the whole userspace procedure; empty = until "
-                 "cgroup.events says populated 0; x/kill = median over cgroup.kill's median "
-                 "(SIGKILL, same scenario and size, same rounds).")
+                 "cgroup.events says populated 0; x/ref = median over the reference's median "
+                 "in the same rounds: cgroup.kill for SIGKILL, cgroup.signal for SIGTERM "
+                 "(cgroup.kill cannot send it).")
     lines.append(CAVEAT)
     return "\n".join(lines) + "\n"
 
