@@ -50,6 +50,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../common/cgfile.h"
+
 #define BASE "/sys/fs/cgroup/cgsig_bench"
 #define FORK_CG "/sys/fs/cgroup/cgsig_bench_fork"
 #define MAX_CGROUPS 100
@@ -72,21 +74,6 @@ static void die(const char *what)
 {
 	perror(what);
 	exit(2);
-}
-
-static int cg_write(const char *cg, const char *file, const char *val)
-{
-	char path[256];
-	int fd, ret = 0;
-
-	snprintf(path, sizeof(path), "%s/%s", cg, file);
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
 }
 
 static bool cg_contains(const char *cg, const char *file, const char *what)

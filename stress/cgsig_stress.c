@@ -47,6 +47,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../common/cgfile.h"
+
 #define ROOT "/sys/fs/cgroup"
 #define ARENA ROOT "/cgsig_stress"
 #define CANARY ROOT "/cgsig_stress_canary"
@@ -81,22 +83,6 @@ static unsigned int rnd(unsigned int n)
 	s ^= s << 25;
 	s ^= s >> 27;
 	return (unsigned int)((s * 2685821657736338717ULL) >> 32) % n;
-}
-
-/* Write @val to @cg/@file: 0 or -errno. */
-static int cg_write(const char *cg, const char *file, const char *val)
-{
-	char path[512];
-	int fd, ret = 0;
-
-	snprintf(path, sizeof(path), "%s/%s", cg, file);
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
 }
 
 static void error(const char *what, const char *cg, int err)
