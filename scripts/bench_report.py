@@ -9,8 +9,10 @@ bench/cgsig_bench prints them) and writes, in RESULTS_DIR:
 
 - results.json  {"kernel": ..., "runs": [{"scenario", "method", "signal",
                 "n_procs", "threads", "n_cgroups", "metric", "samples"}]}
-- table.txt     medians, p90 (p99 for fork_us) and ratios against cgroup.kill
-                measured in the same rounds; also printed
+- table.txt     medians, p90 (p99 for fork_us) and, per method, the median
+                of its per-round ratios to the reference (cgroup.kill for
+                SIGKILL, cgroup.signal for SIGTERM) with a 95% interval;
+                also printed
 - bench.png     time against process count per method, log-log
 
 Exits 1 if the guest did not finish, a point failed, or the kernel log has a
@@ -18,7 +20,9 @@ splat.
 """
 
 import json
+import math
 import pathlib
+import statistics
 import sys
 
 from report import SPLAT_RES, strip_ts
@@ -54,6 +58,41 @@ def fmt_ratio(r):
     return "-" if r != r else f"{r:.2f}x"
 
 
+def paired_ratio(samples, ref):
+    """Median of the per-round ratios samples[i] / ref[i], and its 95% interval.
+
+    cgsig_bench runs every method of a point once per round, in rotating
+    order, and keeps the samples in round order: the i-th samples of two
+    methods were taken under the same conditions. The interval is the
+    distribution-free one for a median (order statistics at binomial ranks),
+    so it assumes nothing about how the times are distributed; it is NaN
+    with fewer than 6 rounds, where no such interval reaches 95%.
+    Returns (median, low, high).
+    """
+    nan = float("nan")
+    if not samples or len(samples) != len(ref) or min(ref) <= 0:
+        return nan, nan, nan
+    rs = sorted(a / b for a, b in zip(samples, ref))
+    n = len(rs)
+    # The largest k with P(Binomial(n, 1/2) < k) <= 2.5%: [rs[k-1], rs[n-k]].
+    k, below = 0, 0.0
+    while k < n and below + math.comb(n, k) / 2 ** n <= 0.025:
+        below += math.comb(n, k) / 2 ** n
+        k += 1
+    if k == 0:
+        return statistics.median(rs), nan, nan
+    return statistics.median(rs), rs[k - 1], rs[n - k]
+
+
+def fmt_paired(ratio):
+    med, lo, hi = ratio
+    if med != med:
+        return "-"
+    if lo != lo:
+        return f"{med:.2f}x"
+    return f"{med:.2f}x [{lo:.2f}-{hi:.2f}]"
+
+
 def key(run):
     return (run["scenario"], run["threads"], run["n_procs"])
 
@@ -71,7 +110,7 @@ def table(runs):
     lines = []
     head = (f"{'scenario':<14}{'procs':>7} {'signal':<8}{'method':<18}"
             f"{'write median':>13}{'p90':>9}{'empty median':>13}{'p90':>9}"
-            f"{'write/ref':>11}{'empty/ref':>11}")
+            f"  {'write/ref [95%]':<20}{'empty/ref [95%]'}")
     lines += [head, "-" * len(head)]
     for pt in points:
         scenario, threads, n = pt
@@ -84,12 +123,15 @@ def table(runs):
                 e = by.get((pt, sig, m, "empty_us"))
                 if w is None or e is None:
                     continue
-                rw = pct(w, 50) / pct(anchor_w, 50) if anchor_w else float("nan")
-                re_ = pct(e, 50) / pct(anchor_e, 50) if anchor_e else float("nan")
+                if m == anchor_of(sig):
+                    rw = re_ = "reference"
+                else:
+                    rw = fmt_paired(paired_ratio(w, anchor_w or []))
+                    re_ = fmt_paired(paired_ratio(e, anchor_e or []))
                 lines.append(f"{name:<14}{n:>7} {SIGNALS[sig]:<8}{m:<18}"
                              f"{fmt_us(pct(w, 50)):>13}{fmt_us(pct(w, 90)):>9}"
                              f"{fmt_us(pct(e, 50)):>13}{fmt_us(pct(e, 90)):>9}"
-                             f"{fmt_ratio(rw):>11}{fmt_ratio(re_):>11}")
+                             f"  {rw:<20}{re_:<20}".rstrip())
         lines.append("")
     fork = [r for r in runs if r["metric"] == "fork_us"]
     if fork:
@@ -107,9 +149,12 @@ def table(runs):
                          f"{fmt_us(pct(s, 90)):>10}{fmt_us(pct(s, 99)):>10}{fmt_ratio(ratio):>10}")
         lines.append("")
     lines.append("write = the write(2), or the whole userspace procedure; empty = until "
-                 "cgroup.events says populated 0; x/ref = median over the reference's median "
-                 "in the same rounds: cgroup.kill for SIGKILL, cgroup.signal for SIGTERM "
-                 "(cgroup.kill cannot send it).")
+                 "cgroup.events says populated 0; x/ref = the median, over the rounds, of "
+                 "this method's time over the reference's in the same round (cgroup.kill for "
+                 "SIGKILL, cgroup.signal for SIGTERM, which cgroup.kill cannot send), and in "
+                 "brackets its distribution-free 95% interval: an interval that excludes "
+                 "1.00 is a difference this run can tell from noise. p99/kill = p99 over "
+                 "cgroup.kill's p99 (fork samples are not paired by round).")
     lines.append(CAVEAT)
     return "\n".join(lines) + "\n"
 

@@ -14,7 +14,7 @@ import json
 import pathlib
 import sys
 
-from bench_report import SIGNALS, anchor_of, pct
+from bench_report import SIGNALS, anchor_of, fmt_paired, paired_ratio, pct
 
 
 def last_line(path):
@@ -51,32 +51,39 @@ def bench(out):
 
     large = max(r["n_procs"] for r in runs)
 
-    def med(sc, sig, m, metric, q=50):
+    def series(sc, sig, m, metric):
         for r in runs:
             if (r["scenario"], r["signal"], r["method"], r["metric"], r["n_procs"],
                     r["threads"]) == (sc, sig, m, metric, large, 1):
-                return pct(r["samples"], q)
+                return r["samples"]
         return None
+
+    def med(sc, sig, m, metric, q=50):
+        s = series(sc, sig, m, metric)
+        return pct(s, q) if s else None
 
     lines = [f"make bench: {data['kernel'].split(';')[0]},",
              "under QEMU TCG on a shared 2-core machine, so absolute times mean little;",
              "the ratios compare methods",
              "run in the same rounds of one boot (interleaved), 15 samples per point.",
-             f"Medians at {large:,} processes, as a ratio to cgroup.kill (SIGKILL) or to",
-             "cgroup.signal (SIGTERM, which cgroup.kill cannot send):",
+             f"At {large:,} processes, the median over the rounds of each method's time",
+             "over the reference's in the same round (cgroup.kill for SIGKILL,",
+             "cgroup.signal for SIGTERM, which cgroup.kill cannot send), with a",
+             "distribution-free 95% interval:",
              "",
-             f"  {'':<10}{'signal':<9}{'method':<18}{'write':>8}{'empty':>8}"]
+             f"  {'':<6}{'signal':<9}{'method':<18}{'write':<19}{'empty'}"]
     for sc in ("flat", "tree"):
         for sig in sorted(SIGNALS):
             ref = anchor_of(sig)
-            kw, ke = med(sc, sig, ref, "write_us"), med(sc, sig, ref, "empty_us")
+            kw, ke = series(sc, sig, ref, "write_us"), series(sc, sig, ref, "empty_us")
             if not kw or not ke:
                 continue
             for m in ("cgroup.signal", "userspace-loop", "userspace-freeze"):
-                w, e = med(sc, sig, m, "write_us"), med(sc, sig, m, "empty_us")
+                w, e = series(sc, sig, m, "write_us"), series(sc, sig, m, "empty_us")
                 if w is None or e is None or m == ref:
                     continue
-                lines.append(f"  {sc:<10}{SIGNALS[sig]:<9}{m:<18}{w / kw:>7.2f}x{e / ke:>7.2f}x")
+                rw, re_ = fmt_paired(paired_ratio(w, kw)), fmt_paired(paired_ratio(e, ke))
+                lines.append(f"  {sc:<6}{SIGNALS[sig]:<9}{m:<18}{rw:<19}{re_}")
     fork = [(sc, m) for sc in ("flat", "tree") for m in ("cgroup.signal", "userspace-loop",
                                                           "userspace-freeze")
             if med(sc, 9, m, "fork_us", 99) and med(sc, 9, "cgroup.kill", "fork_us", 99)]
@@ -85,7 +92,7 @@ def bench(out):
                   "ratio to its p99 during cgroup.kill:", ""]
         for sc, m in fork:
             ratio = med(sc, 9, m, "fork_us", 99) / med(sc, 9, "cgroup.kill", "fork_us", 99)
-            lines.append(f"  {sc:<10}{'SIGKILL':<9}{m:<18}{ratio:>7.2f}x")
+            lines.append(f"  {sc:<6}{'SIGKILL':<9}{m:<18}{ratio:.2f}x")
     lines += ["", "write: the write(2), or the whole userspace procedure; empty: until",
               "cgroup.events says populated 0. Full table: make bench, out/bench/table.txt."]
     return "\n".join(lines)
