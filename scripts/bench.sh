@@ -7,9 +7,13 @@
 #
 # Knobs (defaults in brackets): BENCH_SIZES [100 1000 10000],
 # BENCH_THREADED_SIZES [100] (processes of 16 threads; 1000 adds about
-# 40 minutes),
+# 40 minutes; empty runs none), BENCH_SCENARIOS [flat tree],
+# BENCH_SIGNALS [9 15], BENCH_METHODS [signal kill loop freeze],
 # BENCH_SAMPLES [15], BENCH_WARMUP [1], BENCH_FORK_SIZE [10000] (the size
-# at which fork_us is sampled), BENCH_MEMORY [8G].
+# at which fork_us is sampled, during SIGKILL), BENCH_MEMORY [8G].
+# To look again at one point, e.g.:
+#   BENCH_SCENARIOS=tree BENCH_SIZES=10000 BENCH_SIGNALS=9
+#   BENCH_METHODS="signal kill" BENCH_THREADED_SIZES= BENCH_SAMPLES=30
 . "$(dirname "$0")/lib.sh"
 
 "$ROOT/scripts/setup.sh"
@@ -25,9 +29,12 @@ R=$OUT/bench
 rm -rf "$R"
 mkdir -p "$R"
 env_args=()
-for v in BENCH_SIZES BENCH_THREADED_SIZES BENCH_SAMPLES BENCH_WARMUP BENCH_FORK_SIZE; do
+for v in BENCH_SCENARIOS BENCH_SIGNALS BENCH_METHODS BENCH_SIZES BENCH_SAMPLES \
+	BENCH_WARMUP BENCH_FORK_SIZE; do
 	[[ -n ${!v:-} ]] && env_args+=("$v='${!v}'")
 done
+# Set but empty means no threaded point.
+[[ -v BENCH_THREADED_SIZES ]] && env_args+=("BENCH_THREADED_SIZES='$BENCH_THREADED_SIZES'")
 log "booting out/bzImage-bench: every point, ${BENCH_SAMPLES:-15} samples each (TCG; long)"
 t0=$(now)
 VM_MEMORY=${BENCH_MEMORY:-8G} VM_TIMEOUT=${BENCH_TIMEOUT:-14400} \
