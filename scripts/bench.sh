@@ -35,7 +35,7 @@ for v in BENCH_SCENARIOS BENCH_SIGNALS BENCH_METHODS BENCH_SIZES BENCH_SAMPLES \
 done
 # Set but empty means no threaded point.
 [[ -v BENCH_THREADED_SIZES ]] && env_args+=("BENCH_THREADED_SIZES='$BENCH_THREADED_SIZES'")
-log "booting out/bzImage-bench: every point, ${BENCH_SAMPLES:-15} samples each (TCG; long)"
+log "booting out/bzImage-bench: the chosen points, ${BENCH_SAMPLES:-15} samples each (TCG; long)"
 t0=$(now)
 VM_MEMORY=${BENCH_MEMORY:-8G} VM_TIMEOUT=${BENCH_TIMEOUT:-14400} \
 	"$ROOT/scripts/vm.sh" "$OUT/bzImage-bench" "$R" \

@@ -50,6 +50,7 @@ def bench(out):
     runs = data["runs"]
 
     large = max(r["n_procs"] for r in runs)
+    rounds = sorted({len(r["samples"]) for r in runs if r["metric"] == "write_us"})
 
     def series(sc, sig, m, metric):
         for r in runs:
@@ -65,7 +66,8 @@ def bench(out):
     lines = [f"make bench: {data['kernel'].split(';')[0]},",
              "under QEMU TCG on a shared 2-core machine, so absolute times mean little;",
              "the ratios compare methods",
-             "run in the same rounds of one boot (interleaved), 15 samples per point.",
+             "run in the same rounds of one boot (interleaved), "
+             f"{'/'.join(map(str, rounds))} samples per point.",
              f"At {large:,} processes, the median over the rounds of each method's time",
              "over the reference's in the same round (cgroup.kill for SIGKILL,",
              "cgroup.signal for SIGTERM, which cgroup.kill cannot send), with a",
