@@ -5,7 +5,7 @@
 SHELL := /bin/bash
 S := scripts
 
-.PHONY: help setup base assemble build test run repeat stress bench series series-check shell check clean distclean
+.PHONY: help setup base assemble writeback build test run repeat stress bench series series-check shell check clean distclean
 
 help:
 	@echo 'make test       set up, build the debug kernel, boot it, run every test;'
@@ -19,6 +19,8 @@ help:
 	@echo 'make bench      benchmark kernel: cgroup.signal vs cgroup.kill vs the'
 	@echo '                userspace loops; out/bench/{results.json,table.txt,bench.png}'
 	@echo 'make series     the patch series for review: out/series/ (SIGNOFF="Name <mail>")'
+	@echo 'make writeback  write the assembled tree's commits back into series/ and'
+	@echo '                the kernel files (after git commit --fixup + rebase there)'
 	@echo 'make series-check  apply it with git am on the base, build after each'
 	@echo '                patch, checkpatch --strict each patch'
 	@echo 'make shell      interactive shell in a VM on the built kernel'
@@ -36,6 +38,9 @@ base: setup
 
 assemble: base
 	@$(S)/assemble.sh
+
+writeback: base
+	@$(S)/writeback.sh
 
 build: assemble
 	@$(S)/build.sh test

@@ -7,7 +7,7 @@
 The measurements are regenerated from the latest runs, never typed:
 OUT/test/report.txt (make test), OUT/repeat/report.txt and
 OUT/stress/report.txt when present, and OUT/bench/results.json (make bench).
-Fails if make test or make bench has not been run.
+A run that is missing is named as missing in the letter, never invented.
 """
 
 import json
@@ -25,7 +25,8 @@ def last_line(path):
 def tests(out):
     report = out / "test" / "report.txt"
     if not report.exists():
-        sys.exit(f"error: {report} missing: run make test first")
+        return ("make test: not run in this tree yet (no out/test/report.txt); "
+                "run make test\nand make series again for its results.")
     version = (out / "bzImage.version").read_text().splitlines()
     lines = [f"make test, one boot of the debug kernel (lockdep, KASAN, DEBUG_ATOMIC_SLEEP,",
              f"hung-task and soft-lockup detectors; {version[-1].replace('kernel ', '')}): "
@@ -35,17 +36,22 @@ def tests(out):
     rep = out / "repeat" / "report.txt"
     if rep.exists():
         lines.append(f"make repeat (test_signal cases repeated in one boot): {last_line(rep)}.")
+    else:
+        lines.append("make repeat: not run for these numbers.")
     st = out / "stress" / "report.txt"
     if st.exists():
         lines.append("make stress (concurrent writers, forks, migrations, freezes, rmdir):")
         lines.append(f"{last_line(st)}.")
+    else:
+        lines.append("make stress: not run for these numbers.")
     return "\n".join(lines)
 
 
 def bench(out):
     path = out / "bench" / "results.json"
     if not path.exists():
-        sys.exit(f"error: {path} missing: run make bench first")
+        return ("make bench: not run in this tree yet (no out/bench/results.json); it\n"
+                "takes about an hour: run make bench, then make series again.")
     data = json.loads(path.read_text())
     runs = data["runs"]
 
@@ -108,6 +114,7 @@ def main():
     body = (body.strip("\n")
             .replace("@TEST_RESULTS@", tests(out))
             .replace("@BENCH@", bench(out))
+            .replace("@CHANGELOG@", (root / "series" / "changelog").read_text().strip("\n"))
             .replace("@BASE@", base))
     text = cover.read_text()
     if "*** SUBJECT HERE ***" not in text or "*** BLURB HERE ***" not in text:

@@ -51,17 +51,6 @@ kmake() {
 	make -C "$TREE" O="$CACHE/build/$variant" -j"$JOBS" -s "${KMAKE_VARS[@]}" "$@"
 }
 
-# Top-level kernel directories that the repo mirrors. scripts/ is the
-# harness's own and deliberately not in this list.
-KERNEL_DIRS=(Documentation include init kernel lib rust tools)
-
-# The repo's new kernel files: tracked or untracked-but-not-ignored, so that
-# work in progress counts.
-repo_kernel_files() {
-	(cd "$ROOT" && git ls-files --cached --others --exclude-standard \
-		-- "${KERNEL_DIRS[@]}" | sort -u)
-}
-
 log() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 

@@ -75,9 +75,10 @@ signoff=(--no-signoff)
 [[ -z ${SIGNOFF:-} ]] || signoff=()
 fail=0 total_e=0 total_w=0 total_c=0
 summary=()
-for p in "$S"/[0-9][0-9][0-9][0-9]-*.patch; do
+for p in "$S"/v[0-9]*-[0-9][0-9][0-9][0-9]-*.patch "$S"/[0-9][0-9][0-9][0-9]-*.patch; do
+	[[ -f $p ]] || continue
 	name=$(basename "$p" .patch)
-	[[ $name == 0000-cover-letter ]] && continue
+	[[ $name == *0000-cover-letter ]] && continue
 	git_w am -q "$p" >"$L/$name.am" 2>&1 || { cat "$L/$name.am" >&2; die "$name does not apply with git am"; }
 	subject=$(git_w log -1 --format=%s)
 
