@@ -51,7 +51,10 @@ def parse_tap(text):
         status, num, rest = m.group(1), int(m.group(2)), (m.group(3) or "")
         d = DIRECTIVE_RE.search(rest)
         directive, reason = (d.group(1).upper(), d.group(2).strip()) if d else (None, "")
-        name = (rest[:d.start()] if d else rest).strip() or reason or f"case {num}"
+        name = (rest[:d.start()] if d else rest).strip()
+        if not name:
+            # kselftest.h: "ok 12 # SKIP name": the text after the directive is the name.
+            name, reason = reason or f"case {num}", ""
         cases.append((status == "ok", num, name, directive, reason))
     return plan, cases
 
