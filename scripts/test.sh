@@ -29,12 +29,18 @@ t3=$(now)
 
 echo "timings: set-up $((t1 - t0))s, assemble+build $((t2 - t1))s, boot+tests $((t3 - t2))s; results in out/test/"
 echo "kernel: $(head -1 "$OUT/bzImage.version")"
-# report.py's own accounting is tested first, on made-up results, and counted
-# like a kselftest (host_report_selftest).
+# Host suites, counted like kselftests: report.py's own accounting on made-up
+# results (host_report_selftest), and the exhaustive loom model of the fork
+# protocol (model: KTAP on stdout, its statistics in model.log).
 st=0
 python3 "$ROOT/scripts/test_report.py" >"$R/host_report_selftest.tap" 2>&1 || st=$?
 echo "$st" >"$R/host_report_selftest.rc"
+t4=$(now)
+st=0
+CARGO_TARGET_DIR=$CACHE/build/model "$ROOT/model/run-tests.sh" >"$R/model.tap" 2>"$R/model.log" || st=$?
+echo "$st" >"$R/model.rc"
+log "model: $(grep -c '^ok' "$R/model.tap") of $(sed -n 's/^1\.\.//p' "$R/model.tap") cases ok in $(($(now) - t4))s"
 # The report is kept (out/test/report.txt) for the cover letter of make series.
-python3 "$ROOT/scripts/report.py" "$R" --kselftest "${tests[@]}" host_report_selftest \
+python3 "$ROOT/scripts/report.py" "$R" --kselftest "${tests[@]}" host_report_selftest model \
 	--kunit "${KUNIT_SUITES[@]}" |
 	tee "$R/report.txt"

@@ -1,0 +1,53 @@
+//! One test per (design, scenario) with the same expectation table as
+//! run-tests.sh. Run with `cargo test --release` (debug works, slower).
+
+use cgsignal_model::{check, check_stats, expect, Design, Expect, Scenario};
+
+fn run(d: Design, s: Scenario) {
+    if expect(d, s) == Expect::OnlyForkEscape {
+        let st = check_stats(d, s);
+        assert!(
+            st.kinds.keys().all(|k| k.starts_with("(c)")),
+            "{:?}",
+            st.kinds.keys()
+        );
+        return;
+    }
+    let r = check(d, s);
+    match expect(d, s) {
+        Expect::Counterexample => assert!(
+            r.is_some(),
+            "{} design, {}: expected a counterexample, none found",
+            d.name(),
+            s.name()
+        ),
+        Expect::Pass => assert!(r.is_none(), "{}", r.unwrap_or_default()),
+        Expect::OnlyForkEscape | Expect::NotRun => {}
+    }
+}
+
+macro_rules! cases {
+    ($($name:ident: $d:ident, $s:ident;)*) => {
+        $(#[test] fn $name() { run(Design::$d, Scenario::$s); })*
+    };
+}
+
+cases! {
+    v1_finding1: Old, Finding1;
+    v1_finding1_reverse: Old, Finding1Reverse;
+    v1_finding2: Old, Finding2;
+    v1_finding3: Old, Finding3;
+    v1_plain: Old, Plain;
+    v1_finding5_exec: Old, Exec;
+    v2_early_limbo_two_nested_writes: EarlyLimbo, TwoWrites;
+    v2_finding1: New, Finding1;
+    v2_finding1_reverse: New, Finding1Reverse;
+    v2_finding2: New, Finding2;
+    v2_finding3: New, Finding3;
+    v2_plain: New, Plain;
+    v2_finding5_exec: New, Exec;
+    v2_two_nested_writes: New, TwoWrites;
+    v2_limbo: New, Limbo;
+    v2_thread_fork: New, ThreadFork;
+    v2_same_rt_signal_twice: New, SameSigTwice;
+}
