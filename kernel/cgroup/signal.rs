@@ -6,14 +6,13 @@
 //! signal to every process in the cgroup and in all of its live descendants, once per process,
 //! as `kill(2)` on each process would.
 //!
-//! The walk runs with `cgroup_mutex` held, so no task is migrated into or out of the subtree
-//! and no cgroup is created or removed under it. It signals with the read side of
-//! `tasklist_lock` held, so that no fork completes while a process is being signalled, and
-//! releases it every few processes, so that forks and exits elsewhere do not wait for a large
-//! subtree. Each process is visited once, through its thread group leader, which stays visible
-//! while any of its threads lives. Processes whose fork overlaps the write are handled by
-//! [`Cgroup::with_signal_recorded`]: the signal is sent with process-group semantics and
-//! recorded for `cgroup_post_fork()`, so that each such process gets it exactly once. A process
+//! The write holds `cgroup_mutex`, so no task is migrated into or out of the subtree and no
+//! cgroup is created or removed under it. It finds processes through their live threads, as
+//! `cgroup.kill` does, so a process is reached wherever its leader and its other threads sit
+//! (threaded subtrees, a leader that exited). [`Cgroup::signal_subtree`] signals each process
+//! once per write, with the read side of `tasklist_lock` held but released every few threads
+//! so that forks and exits elsewhere do not wait for a large subtree, and gives the signal to
+//! every process whose fork overlaps the write unless the walk got there first. A process
 //! cloned into the cgroup after the write returned does not get it.
 //!
 //! See `cgroup.signal` in Documentation/admin-guide/cgroup-v2.rst.
@@ -28,10 +27,7 @@ use kernel::{
         TaskIterFlags, //
     },
     prelude::*,
-    task::{
-        Signal,
-        TasklistReadGuard, //
-    },
+    task::Signal,
 };
 
 /// Whitespace as the C library's `isspace()` sees it, which is what `strstrip()` strips.
@@ -94,40 +90,36 @@ fn parse_signal(buf: &[u8]) -> Result<Signal> {
     Signal::new(parse_int(buf)?)
 }
 
-/// Processes signalled between two releases of `tasklist_lock`.
+/// Threads visited between two releases of `tasklist_lock`.
 ///
 /// Each signal takes the process's `siglock` and wakes up a thread; a few dozen of them keep the
 /// lock hold short, even on a slow machine, without paying for a release every time.
 const BATCH: usize = 32;
 
-/// Signals every process in `cgroup`'s subtree.
-fn signal_subtree(cgroup: &Cgroup, guard: &CgroupMutexGuard, sig: Signal) {
-    // Held while signalling, but released every `BATCH` processes so that forks and exits
-    // elsewhere on the machine do not wait for the whole subtree; `with_signal_recorded` keeps
-    // the forks inside it from escaping meanwhile.
-    let mut tasklist = TasklistReadGuard::lock();
-    let mut signalled = 0;
-
-    for cgroup in cgroup.live_descendants_pre(guard) {
-        cgroup.with_signal_recorded(guard, &mut tasklist, sig, |tasklist| {
-            // Group leaders only, so that each process is signalled once, however many threads
-            // it has; a leader that has exited stays visible while its process has live threads.
-            // Threaded descendants are walked on their own, so no `THREADED` flag.
-            cgroup.for_each_task(TaskIterFlags::PROCS, guard, |task| {
-                // Kernel threads are not signalled, and a process that is already dying (a
-                // fatal signal is queued on all of its threads at once) needs nothing more.
-                if !task.is_kthread() && !task.fatal_signal_pending() {
-                    // The only failure is `ESRCH`: the process is exiting on its own.
-                    let _ = task.send_multiprocess_signal(sig);
-                    signalled += 1;
-                    if signalled % BATCH == 0 {
-                        tasklist.relax();
-                    }
+/// Signals every process with a live thread in `cgroup`'s subtree, once.
+fn signal_all(cgroup: &Cgroup, guard: &CgroupMutexGuard, sig: Signal) {
+    cgroup.signal_subtree(guard, sig, |write| {
+        let mut visited = 0;
+        // Every live thread of every cgroup of the subtree, threaded ones included, as
+        // `cgroup.kill` finds them: a process is in the subtree if one of its threads is,
+        // wherever its leader is, and `write` signals each process once however many of its
+        // threads it meets. An exited leader is not listed (only live threads are).
+        for cgroup in cgroup.live_descendants_pre(guard) {
+            cgroup.for_each_task(TaskIterFlags::ALL, guard, |task| {
+                // Kernel threads are not signalled. A process that is exiting already is, as
+                // kill(2) would: the signal is dropped, and one exec'ing from a non-leader
+                // thread still gets it.
+                if !task.is_kthread() {
+                    write.signal(task);
+                }
+                visited += 1;
+                if visited % BATCH == 0 {
+                    write.relax();
                 }
                 ControlFlow::Continue(())
             });
-        });
-    }
+        }
+    });
 }
 
 /// Handles a write to `cgroup.signal`.
@@ -143,7 +135,7 @@ fn write(file: &OpenFile, buf: &[u8]) -> Result {
         return Err(EOPNOTSUPP);
     }
 
-    signal_subtree(live.cgroup(), live.guard(), sig);
+    signal_all(live.cgroup(), live.guard(), sig);
     Ok(())
 }
 

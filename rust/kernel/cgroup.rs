@@ -12,8 +12,7 @@
 //!
 //! Lock order, outermost first: `cgroup_mutex`, then the read side of `tasklist_lock`
 //! ([`crate::task::TasklistReadGuard`]), then `css_set_lock`, which the walks and
-//! [`Cgroup::with_signal_recorded`] take internally and never hold across a call back into the
-//! user.
+//! [`Cgroup::signal_subtree`] take internally and never hold across a call back into the user.
 //!
 //! C headers: [`include/linux/cgroup.h`](srctree/include/linux/cgroup.h),
 //! [`include/linux/cgroup-defs.h`](srctree/include/linux/cgroup-defs.h) and
@@ -22,8 +21,11 @@
 #[cfg(CONFIG_CGROUP_SIGNAL)]
 use crate::task::{
     Signal,
+    Task,
     TasklistReadGuard, //
 };
+#[cfg(CONFIG_CGROUP_SIGNAL)]
+use core::marker::PhantomData;
 use crate::{
     bindings,
     sync::aref::AlwaysRefCounted,
@@ -173,43 +175,81 @@ impl Cgroup {
         unsafe { !ptr::eq((*self.as_raw()).dom_cgrp, self.as_raw()) }
     }
 
-    /// Runs `f`, which sends `sig` to this cgroup's processes, so that no process whose fork
-    /// overlaps it escapes the signal or receives it twice.
+    /// Opens a `cgroup.signal` write of `sig` to this cgroup's subtree and runs `f` in it.
     ///
-    /// The processes must be signalled with [`Task::send_multiprocess_signal`] from within `f`,
-    /// with the read side of `tasklist_lock` held (the `tasklist` guard, which `f` receives).
-    /// `f` may release it for a while with [`TasklistReadGuard::relax`], so that forks and exits
-    /// elsewhere are not held up by a large cgroup; the record stays in place meanwhile.
-    ///
-    /// [`Task::send_multiprocess_signal`]: crate::task::Task::send_multiprocess_signal
-    ///
-    /// `f` is bracketed with `cgroup_signal_begin()` and `cgroup_signal_end()`, which keep a
-    /// record for the fork path: a child whose fork is in progress in a signalled process gets
-    /// the signal from its parent when it becomes visible (under the write side of
-    /// `tasklist_lock`, so never while `f` signals); a child that becomes visible while `f` is
-    /// relaxed before its parent is signalled, or that became visible earlier but is linked to
-    /// this cgroup only after `f` began, is held back by `cgroup_post_fork()` until `f` returns
-    /// and then receives the signal from the record. So each process is reached exactly once,
-    /// either by `f` or by the fork path. See the comment above `cgroup_signal_begin()` in
+    /// `f` gets a [`SignalWrite`], whose only powers are to signal the process of a live
+    /// thread of the subtree ([`SignalWrite::signal`]) and to let others run for a moment
+    /// ([`SignalWrite::relax`]). Each process is signalled at most once per write, whichever of
+    /// its threads `f` passes and however often; a process whose fork overlaps the write is
+    /// given the signal by the fork path unless the walk got there first. So if `f` passes every
+    /// live thread of the subtree, every process with a live thread in it gets the signal
+    /// exactly once, and no fork escapes it. See the comment above `cgroup_signal_begin()` in
     /// `kernel/cgroup/cgroup.c`.
+    ///
+    /// Before `f` runs, this waits (sleeping) for the forks that were under way to be linked to
+    /// their cgroups. The read side of `tasklist_lock` is held while `f` runs, except in
+    /// [`SignalWrite::relax`].
     #[cfg(CONFIG_CGROUP_SIGNAL)]
-    pub fn with_signal_recorded<R>(
+    pub fn signal_subtree<R>(
         &self,
         _guard: &CgroupMutexGuard,
-        tasklist: &mut TasklistReadGuard,
         sig: Signal,
-        f: impl FnOnce(&mut TasklistReadGuard) -> R,
+        f: impl FnOnce(&mut SignalWrite<'_>) -> R,
     ) -> R {
-        // SAFETY: `self` is valid by the type invariants; `_guard` and `tasklist` prove that
-        // `cgroup_mutex` and the read side of `tasklist_lock` are held, as required, and `f` can
-        // only release the latter temporarily, so both are held again at the matching
-        // `cgroup_signal_end()` below; `sig` is `1..=_NSIG` by the type invariants of `Signal`.
+        // SAFETY: `self` is valid by the type invariants; `_guard` proves that `cgroup_mutex` is
+        // held, and the caller holds no spinlock (it may sleep, as `&CgroupMutexGuard` implies);
+        // `sig` is `1..=_NSIG` by the type invariants of `Signal`. Writes are serialized by
+        // `cgroup_mutex`, and `cgroup_signal_end()` below closes this one before `_guard` can be
+        // dropped.
         unsafe { bindings::cgroup_signal_begin(self.as_raw(), sig.as_raw()) };
-        let ret = f(tasklist);
-        // SAFETY: `cgroup_signal_begin()` was called on `self` just above and both locks are
-        // held, as `tasklist` and `_guard` prove.
-        unsafe { bindings::cgroup_signal_end(self.as_raw()) };
+        // INVARIANT: The write was opened just above and is closed after `write` is dropped.
+        let mut write = SignalWrite {
+            tasklist: TasklistReadGuard::lock(),
+            _guard: PhantomData,
+        };
+        let ret = f(&mut write);
+        drop(write);
+        // SAFETY: The write opened above is still open, `cgroup_mutex` is held as `_guard`
+        // proves, and `tasklist_lock` was released when `write` was dropped.
+        unsafe { bindings::cgroup_signal_end() };
         ret
+    }
+}
+
+/// A `cgroup.signal` write in progress, see [`Cgroup::signal_subtree`].
+///
+/// # Invariants
+///
+/// A write is open (between `cgroup_signal_begin()` and `cgroup_signal_end()`), `cgroup_mutex`
+/// is held for `'a`, and the current task holds the read side of `tasklist_lock` (`tasklist`).
+#[cfg(CONFIG_CGROUP_SIGNAL)]
+pub struct SignalWrite<'a> {
+    tasklist: TasklistReadGuard,
+    _guard: PhantomData<&'a CgroupMutexGuard>,
+}
+
+#[cfg(CONFIG_CGROUP_SIGNAL)]
+impl SignalWrite<'_> {
+    /// Sends the write's signal to `task`'s process, unless the process has it from this write
+    /// already. Returns whether this call sent it.
+    ///
+    /// `task` must be a live thread of the written subtree, as [`Cgroup::for_each_task`] yields
+    /// them during the write; any other task is refused (and reported by the C side as a bug).
+    /// Like `kill(2)` on a process group, the signal also reaches a child whose fork is under
+    /// way in that process, and the receiver sees `SI_USER` with the writer's pid and uid; like
+    /// writing `cgroup.kill`, there is no per-process permission check.
+    #[inline]
+    pub fn signal(&mut self, task: &Task) -> bool {
+        // SAFETY: By the type invariants a write is open and `cgroup_mutex` and the read side of
+        // `tasklist_lock` are held; `task` is valid for the borrow.
+        unsafe { bindings::cgroup_signal_task(task.as_ptr()) }
+    }
+
+    /// Releases `tasklist_lock` for a moment (see [`TasklistReadGuard::relax`]), so that forks
+    /// and exits elsewhere are not held up by a large subtree. The write stays open.
+    #[inline]
+    pub fn relax(&mut self) {
+        self.tasklist.relax();
     }
 }
 
