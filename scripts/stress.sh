@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 # make stress: boot the debug test kernel (lockdep, KASAN, DEBUG_ATOMIC_SLEEP,
 # DEBUG_LIST, hung-task and soft-lockup detectors) and run stress/cgsig_stress
-# for STRESS_SECONDS (default 120). Ends with one line
-#   stress: W writes, P processes, E escapees, X wrongly signalled, S splats
-# and fails unless the last three are 0 (and the stress reported no error).
+# for STRESS_SECONDS (default 120); scripts/stress_report.py judges every
+# (write, process) pair from the program's logs. Ends with one line
+#   stress: W writes, P processes, E escapes, D doubles, X wrongly signalled, S splats
+# and fails unless the last four are 0 (and the stress reported no error).
 . "$(dirname "$0")/lib.sh"
 
 STRESS_SECONDS=${STRESS_SECONDS:-120}
