@@ -268,8 +268,19 @@ impl World {
 
     /// A thread exits: off the live list onto the dying list (zombie).
     fn exit_thread(&mut self, t: usize) {
-        let cg = self.threads[t].cg;
+        self.release_thread(t);
+        self.unlink_thread(t);
+    }
+
+    /// First half of an exit: `PF_EXITING`, then released (`sighand` gone), but
+    /// still on its css_set's task list, where a walk can still meet it.
+    fn release_thread(&mut self, t: usize) {
         self.threads[t].live = false;
+    }
+
+    /// Second half of an exit: off the task list onto the dying list.
+    fn unlink_thread(&mut self, t: usize) {
+        let cg = self.threads[t].cg;
         self.cgs[cg].tasks.retain(|&x| x != t);
         self.cgs[cg].dying.push(t);
     }
@@ -647,8 +658,12 @@ fn new_write(k: &K, wi: usize) {
         loom::thread::yield_now();
     }
     k.step(|w| w.log(who, format!("W2 limbo[{}]==0", slot)));
-    // W3
-    let mut tl = Some(k.tasklist.read().unwrap());
+    // W3 (v2: no tasklist_lock; v2_early_limbo: the draft held it, relaxed per batch)
+    let mut tl = if k.design == Design::New {
+        None
+    } else {
+        Some(k.tasklist.read().unwrap())
+    };
     let ds = k.step(|w| w.descendants(root));
     let mut visited = 0usize;
     for &d in &ds {
@@ -658,7 +673,9 @@ fn new_write(k: &K, wi: usize) {
                 let _c = k.css.lock().unwrap();
                 k.step(|w| {
                     for &t in &w.cgs[d].tasks {
-                        if !passed.contains(&t) && w.threads[t].live {
+                        // v2 meets released threads still on the list (and
+                        // skips them under siglock); the draft saw live ones only.
+                        if !passed.contains(&t) && (w.threads[t].live || k.design == Design::New) {
                             passed.push(t);
                             return Some((t, w.threads[t].proc_, w.threads[t].kthread));
                         }
@@ -667,7 +684,32 @@ fn new_write(k: &K, wi: usize) {
                 })
             };
             let Some((t, p, kth)) = next else { break };
-            if !kth {
+            if !kth && k.design == Design::New {
+                // cgroup_signal_once(): under the process's siglock, skip a thread
+                // that is exiting or released, else check and set the stamp and
+                // send in the same section.
+                let _s = k.siglock.lock().unwrap();
+                let prev = k.stamp[p].load(SeqCst);
+                let live = k.step(|w| w.threads[t].live);
+                if !live {
+                    k.step(|w| {
+                        let msg = format!("walk meets {}: exiting -> skip", w.tname(t));
+                        w.log(who, msg)
+                    });
+                } else if prev != id {
+                    k.stamp[p].store(id, SeqCst);
+                    k.step(|w| {
+                        let why = format!("walk visits {}, stamp {}->{}", w.tname(t), prev, id);
+                        w.send(who, p, wi, &why)
+                    });
+                } else {
+                    k.step(|w| {
+                        let msg =
+                            format!("walk visits {}: stamp already {} -> skip", w.tname(t), id);
+                        w.log(who, msg)
+                    });
+                }
+            } else if !kth {
                 let prev = k.stamp[p].swap(id, SeqCst);
                 if prev != id {
                     let _s = k.siglock.lock().unwrap();
@@ -685,13 +727,16 @@ fn new_write(k: &K, wi: usize) {
                 }
             }
             visited += 1;
-            if visited.is_multiple_of(BATCH) {
+            if tl.is_some() && visited.is_multiple_of(BATCH) {
                 drop(tl.take());
                 tl = Some(k.tasklist.read().unwrap());
             }
         }
     }
-    // W4
+    // W4 (with the read side of tasklist_lock, which v2 takes just for this)
+    if tl.is_none() {
+        tl = Some(k.tasklist.read().unwrap());
+    }
     let tk = k.tick();
     k.step(|w| {
         w.active = None;
@@ -954,7 +999,21 @@ fn fork_f2(k: &K, st: ForkState) {
             if !late {
                 limbo_dec(k, &st, who);
             }
-            if let Some(wi) = st.pending {
+            if let (Some(wi), true) = (st.pending, late) {
+                // v2: check and set the stamp and send under the siglock.
+                let (id, target) = k.step(|w| (w.writes[wi].id, st.c));
+                let _s = k.siglock.lock().unwrap();
+                let prev = k.stamp[target].load(SeqCst);
+                if prev != id {
+                    k.stamp[target].store(id, SeqCst);
+                    k.step(|w| {
+                        let why = format!("F2 kargs.pending, stamp {}->{}", prev, id);
+                        w.send(who, target, wi, &why)
+                    });
+                } else {
+                    k.step(|w| w.log(who, "F2: target stamp already set -> skip".into()));
+                }
+            } else if let Some(wi) = st.pending {
                 let (id, target) = k.step(|w| (w.writes[wi].id, st.c));
                 let prev = k.stamp[target].swap(id, SeqCst);
                 if prev != id {
@@ -998,16 +1057,26 @@ fn exec(k: &K, e: usize) {
     }
     let leader = {
         let _tl = k.tasklist.write().unwrap();
-        let _c = k.css.lock().unwrap();
         k.step(|w| {
             let p = w.threads[e].proc_;
             let l = w.procs[p].leader;
-            w.exit_thread(l);
-            let msg = format!("old leader {} exits (zombie on dying list)", w.tname(l));
+            w.release_thread(l);
+            let msg = format!("old leader {} exits, released (still listed)", w.tname(l));
             w.log(who, msg);
             l
         })
     };
+    {
+        let _c = k.css.lock().unwrap();
+        k.step(|w| {
+            w.unlink_thread(leader);
+            let msg = format!(
+                "old leader {} off the task list (dying list)",
+                w.tname(leader)
+            );
+            w.log(who, msg);
+        });
+    }
     let _tl = k.tasklist.write().unwrap();
     let _c = k.css.lock().unwrap();
     k.step(|w| {
