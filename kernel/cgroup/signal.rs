@@ -7,25 +7,19 @@
 //! as `kill(2)` on each process would.
 //!
 //! The write holds `cgroup_mutex`, so no task is migrated into or out of the subtree and no
-//! cgroup is created or removed under it. It finds processes through their live threads, as
-//! `cgroup.kill` does, so a process is reached wherever its leader and its other threads sit
-//! (threaded subtrees, a leader that exited). [`Cgroup::signal_subtree`] signals each process
-//! once per write, with the read side of `tasklist_lock` held but released every few threads
-//! so that forks and exits elsewhere do not wait for a large subtree, and gives the signal to
-//! every process whose fork overlaps the write unless the walk got there first. A process
-//! cloned into the cgroup after the write returned does not get it.
+//! cgroup is created or removed under it. [`Cgroup::signal_subtree`] finds processes through
+//! their live threads, as `cgroup.kill` does, so a process is reached wherever its leader and
+//! its other threads sit (threaded subtrees, a leader that exited), signals each once, and
+//! hands the signal to every process whose fork overlaps the write. A process cloned into the
+//! cgroup after the write returned does not get it.
+//!
+//! [`Cgroup::signal_subtree`]: kernel::cgroup::Cgroup::signal_subtree
 //!
 //! See `cgroup.signal` in Documentation/admin-guide/cgroup-v2.rst.
 
-use core::ops::ControlFlow;
 use kernel::{
     bindings,
-    cgroup::{
-        Cgroup,
-        CgroupMutexGuard,
-        OpenFile,
-        TaskIterFlags, //
-    },
+    cgroup::OpenFile,
     prelude::*,
     task::Signal,
 };
@@ -90,37 +84,6 @@ fn parse_signal(buf: &[u8]) -> Result<Signal> {
     Signal::new(parse_int(buf)?)
 }
 
-/// Threads visited between two releases of `tasklist_lock`.
-///
-/// Each signal takes the process's `siglock` and wakes up a thread; a few dozen of them keep the
-/// lock hold short, even on a slow machine, without paying for a release every time.
-const BATCH: usize = 32;
-
-/// Signals every process with a live thread in `cgroup`'s subtree, once.
-fn signal_all(cgroup: &Cgroup, guard: &CgroupMutexGuard, sig: Signal) {
-    cgroup.signal_subtree(guard, sig, |write| {
-        let mut visited = 0;
-        // Every live thread of every cgroup of the subtree, threaded ones included, as
-        // `cgroup.kill` finds them: a process is in the subtree if one of its threads is,
-        // wherever its leader is, and `write` signals each process once however many of its
-        // threads it meets. An exited leader is not listed (only live threads are).
-        for cgroup in cgroup.live_descendants_pre(guard) {
-            cgroup.for_each_task(TaskIterFlags::ALL, guard, |task| {
-                // Kernel threads are not signalled. A process that is exiting already is, as
-                // kill(2) would: the signal is dropped, and one exec'ing from a non-leader
-                // thread still gets it.
-                if !task.is_kthread() {
-                    write.signal(task);
-                }
-                visited += 1;
-                if visited % BATCH == 0 {
-                    write.relax();
-                }
-                ControlFlow::Continue(())
-            });
-        }
-    });
-}
 
 /// Handles a write to `cgroup.signal`.
 fn write(file: &OpenFile, buf: &[u8]) -> Result {
@@ -135,8 +98,7 @@ fn write(file: &OpenFile, buf: &[u8]) -> Result {
         return Err(EOPNOTSUPP);
     }
 
-    signal_all(live.cgroup(), live.guard(), sig);
-    Ok(())
+    live.cgroup().signal_subtree(live.guard(), sig)
 }
 
 /// The `->write` handler of `cgroup.signal`, called by the cgroup core.

@@ -10,22 +10,23 @@
 //! `cgroup_mutex` is held takes a `&CgroupMutexGuard`, so calling it without the lock does not
 //! compile, and anything it yields borrows from that guard, so it cannot outlive the lock.
 //!
-//! Lock order, outermost first: `cgroup_mutex`, then the read side of `tasklist_lock`
-//! ([`crate::task::TasklistReadGuard`]), then `css_set_lock`, which the walks and
-//! [`Cgroup::signal_subtree`] take internally and never hold across a call back into the user.
+//! Lock order, outermost first: `cgroup_mutex`, then `css_set_lock`, which the walks take
+//! internally and never hold across a call back into the user.
 //!
 //! C headers: [`include/linux/cgroup.h`](srctree/include/linux/cgroup.h),
 //! [`include/linux/cgroup-defs.h`](srctree/include/linux/cgroup-defs.h) and
 //! [`kernel/cgroup/cgroup-internal.h`](srctree/kernel/cgroup/cgroup-internal.h).
 
 #[cfg(CONFIG_CGROUP_SIGNAL)]
-use crate::task::{
-    Signal,
-    Task,
-    TasklistReadGuard, //
+use crate::{
+    error::{
+        to_result,
+        Result, //
+    },
+    task::Signal,
 };
 #[cfg(CONFIG_CGROUP_SIGNAL)]
-use core::marker::PhantomData;
+use core::ops::ControlFlow;
 use crate::{
     bindings,
     sync::aref::AlwaysRefCounted,
@@ -175,81 +176,55 @@ impl Cgroup {
         unsafe { !ptr::eq((*self.as_raw()).dom_cgrp, self.as_raw()) }
     }
 
-    /// Opens a `cgroup.signal` write of `sig` to this cgroup's subtree and runs `f` in it.
+    /// Sends `sig` to every process with a live thread in this cgroup's subtree, once each:
+    /// what a write to `cgroup.signal` does.
     ///
-    /// `f` gets a [`SignalWrite`], whose only powers are to signal the process of a live
-    /// thread of the subtree ([`SignalWrite::signal`]) and to let others run for a moment
-    /// ([`SignalWrite::relax`]). Each process is signalled at most once per write, whichever of
-    /// its threads `f` passes and however often; a process whose fork overlaps the write is
-    /// given the signal by the fork path unless the walk got there first. So if `f` passes every
-    /// live thread of the subtree, every process with a live thread in it gets the signal
-    /// exactly once, and no fork escapes it. See the comment above `cgroup_signal_begin()` in
+    /// A process is reached through any of its live threads, wherever its leader and its other
+    /// threads are (threaded subtrees, a leader that exited), and signalled once however many
+    /// of them are in the subtree. A process whose fork overlaps the call gets the signal too,
+    /// once: the fork path hands it over unless the walk got there first. The receiver sees
+    /// `SI_USER` with the current process's pid and uid. Like writing `cgroup.kill`, there is
+    /// no per-process permission check: the caller must have decided that the current task may
+    /// signal the subtree. See the comment above `cgroup_signal_begin()` in
     /// `kernel/cgroup/cgroup.c`.
     ///
-    /// Before `f` runs, this waits (sleeping) for the forks that were under way to be linked to
-    /// their cgroups. The read side of `tasklist_lock` is held while `f` runs, except in
-    /// [`SignalWrite::relax`].
-    #[cfg(CONFIG_CGROUP_SIGNAL)]
-    pub fn signal_subtree<R>(
-        &self,
-        _guard: &CgroupMutexGuard,
-        sig: Signal,
-        f: impl FnOnce(&mut SignalWrite<'_>) -> R,
-    ) -> R {
-        // SAFETY: `self` is valid by the type invariants; `_guard` proves that `cgroup_mutex` is
-        // held, and the caller holds no spinlock (it may sleep, as `&CgroupMutexGuard` implies);
-        // `sig` is `1..=_NSIG` by the type invariants of `Signal`. Writes are serialized by
-        // `cgroup_mutex`, and `cgroup_signal_end()` below closes this one before `_guard` can be
-        // dropped.
-        unsafe { bindings::cgroup_signal_begin(self.as_raw(), sig.as_raw()) };
-        // INVARIANT: The write was opened just above and is closed after `write` is dropped.
-        let mut write = SignalWrite {
-            tasklist: TasklistReadGuard::lock(),
-            _guard: PhantomData,
-        };
-        let ret = f(&mut write);
-        drop(write);
-        // SAFETY: The write opened above is still open, `cgroup_mutex` is held as `_guard`
-        // proves, and `tasklist_lock` was released when `write` was dropped.
-        unsafe { bindings::cgroup_signal_end() };
-        ret
-    }
-}
-
-/// A `cgroup.signal` write in progress, see [`Cgroup::signal_subtree`].
-///
-/// # Invariants
-///
-/// A write is open (between `cgroup_signal_begin()` and `cgroup_signal_end()`), `cgroup_mutex`
-/// is held for `'a`, and the current task holds the read side of `tasklist_lock` (`tasklist`).
-#[cfg(CONFIG_CGROUP_SIGNAL)]
-pub struct SignalWrite<'a> {
-    tasklist: TasklistReadGuard,
-    _guard: PhantomData<&'a CgroupMutexGuard>,
-}
-
-#[cfg(CONFIG_CGROUP_SIGNAL)]
-impl SignalWrite<'_> {
-    /// Sends the write's signal to `task`'s process, unless the process has it from this write
-    /// already. Returns whether this call sent it.
+    /// Fails with `EBUSY` if another such call is under way (it cannot be: `cgroup_mutex`
+    /// serializes them).
     ///
-    /// `task` must be a live thread of the written subtree, as [`Cgroup::for_each_task`] yields
-    /// them during the write; any other task is refused (and reported by the C side as a bug).
-    /// Like `kill(2)` on a process group, the signal also reaches a child whose fork is under
-    /// way in that process, and the receiver sees `SI_USER` with the writer's pid and uid; like
-    /// writing `cgroup.kill`, there is no per-process permission check.
-    #[inline]
-    pub fn signal(&mut self, task: &Task) -> bool {
-        // SAFETY: By the type invariants a write is open and `cgroup_mutex` and the read side of
-        // `tasklist_lock` are held; `task` is valid for the borrow.
-        unsafe { bindings::cgroup_signal_task(task.as_ptr()) }
-    }
+    /// # Context
+    ///
+    /// Sleeps: waits for the forks under way to finish (`cgroup_threadgroup_rwsem`), and
+    /// reschedules during a long walk. Must not be called with a spinlock held.
+    #[cfg(CONFIG_CGROUP_SIGNAL)]
+    pub fn signal_subtree(&self, guard: &CgroupMutexGuard, sig: Signal) -> Result {
+        /// Tasks visited between two chances to reschedule.
+        const BATCH: usize = 32;
 
-    /// Releases `tasklist_lock` for a moment (see [`TasklistReadGuard::relax`]), so that forks
-    /// and exits elsewhere are not held up by a large subtree. The write stays open.
-    #[inline]
-    pub fn relax(&mut self) {
-        self.tasklist.relax();
+        // SAFETY: `self` is valid by the type invariants; `guard` proves that `cgroup_mutex` is
+        // held, and the caller may sleep (see `# Context`); `sig` is `1..=_NSIG` by the type
+        // invariants of `Signal`.
+        to_result(unsafe { bindings::cgroup_signal_begin(self.as_raw(), sig.as_raw()) })?;
+        let mut visited = 0usize;
+        // Every task of every live cgroup of the subtree, threaded ones included, as
+        // `cgroup.kill` finds them; `cgroup_signal_task()` skips kernel threads and exiting
+        // threads and signals each process once.
+        for cgroup in self.live_descendants_pre(guard) {
+            cgroup.for_each_task(TaskIterFlags::ALL, guard, |task| {
+                // SAFETY: The write opened above is open, `cgroup_mutex` is held (`guard`), and
+                // `task` was just returned by the iterator of a cgroup of the subtree.
+                unsafe { bindings::cgroup_signal_task(task.as_ptr()) };
+                visited += 1;
+                if visited % BATCH == 0 {
+                    // SAFETY: `for_each_task()` holds no lock while it calls back, and the
+                    // caller may sleep.
+                    unsafe { bindings::cond_resched() };
+                }
+                ControlFlow::Continue(())
+            });
+        }
+        // SAFETY: The write opened above is still open and `cgroup_mutex` is held (`guard`).
+        unsafe { bindings::cgroup_signal_end() };
+        Ok(())
     }
 }
 

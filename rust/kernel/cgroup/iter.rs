@@ -28,10 +28,12 @@ use core::{
 ///
 /// `cgroup_mutex` is held for `'g` (a `&'g CgroupMutexGuard` was given), so no cgroup below
 /// `root` is freed while the iterator or anything it yields is alive. `pos` is null or a
-/// `cgroup_subsys_state` in `root`'s subtree.
+/// `cgroup_subsys_state` in `root`'s subtree. Once `done` is set, the walk is over.
+#[must_use = "iterators are lazy and do nothing unless consumed"]
 pub struct LiveDescendantsPre<'g> {
     root: &'g Cgroup,
     pos: *mut bindings::cgroup_subsys_state,
+    done: bool,
 }
 
 impl Cgroup {
@@ -48,6 +50,7 @@ impl Cgroup {
         LiveDescendantsPre {
             root: self,
             pos: ptr::null_mut(),
+            done: false,
         }
     }
 
@@ -117,6 +120,10 @@ impl<'g> Iterator for LiveDescendantsPre<'g> {
     type Item = &'g Cgroup;
 
     fn next(&mut self) -> Option<&'g Cgroup> {
+        // `css_next_descendant_pre(NULL, root)` would start over at `root`.
+        if self.done {
+            return None;
+        }
         loop {
             // SAFETY: By the type invariants `cgroup_mutex` is held, as
             // `css_next_descendant_pre()` requires, and `pos` is null or in `root`'s subtree.
@@ -124,6 +131,7 @@ impl<'g> Iterator for LiveDescendantsPre<'g> {
                 bindings::css_next_descendant_pre(self.pos, &raw mut (*self.root.as_raw()).self_)
             };
             if self.pos.is_null() {
+                self.done = true;
                 return None;
             }
             // SAFETY: `pos` is the `self` css of a cgroup (the walk starts from one), so its
@@ -135,6 +143,9 @@ impl<'g> Iterator for LiveDescendantsPre<'g> {
         }
     }
 }
+
+// After `None` the walk stays over (`done`).
+impl core::iter::FusedIterator for LiveDescendantsPre<'_> {}
 
 /// Which tasks [`Cgroup::for_each_task`] visits.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]

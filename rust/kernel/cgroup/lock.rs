@@ -84,6 +84,7 @@ impl Drop for CgroupMutexGuard {
 ///
 /// `cgroup` is the cgroup of the file `guard` was taken for with `cgroup_kn_lock_live()`; that
 /// call took a reference on it, which `cgroup_kn_unlock()` drops when `guard` is dropped.
+#[must_use = "the cgroup is unlocked when this is dropped"]
 pub struct LiveCgroup<'a> {
     guard: CgroupMutexGuard,
     cgroup: NonNull<Cgroup>,

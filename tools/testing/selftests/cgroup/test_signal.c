@@ -27,6 +27,7 @@
 #include <sys/mount.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
@@ -75,6 +76,20 @@ static int sig_write_len(const char *cg, const char *buf, size_t len)
 static int sig_write(const char *cg, const char *buf)
 {
 	return sig_write_len(cg, buf, strlen(buf));
+}
+
+/*
+ * The SIGKILL cases kill through here: @nine ("9" in some spelling) to
+ * cgroup.signal or, with CGSIG_KILL_FILE=1 in the environment, "1" to the
+ * stock cgroup.kill instead, to show that those cases hold for cgroup.kill.
+ */
+static int kill_write(const char *cg, const char *nine)
+{
+	const char *env = getenv("CGSIG_KILL_FILE");
+
+	if (env && !strcmp(env, "1"))
+		return cg_write(cg, "cgroup.kill", "1");
+	return sig_write(cg, nine);
 }
 
 /* Wait until @cg's cgroup.events says "populated 0". 0 or -1 on timeout. */
@@ -287,7 +302,7 @@ TEST_F_TIMEOUT(cgsig, kills_100_processes, 120)
 	ASSERT_EQ(0, spawn(self->cg, 100, pids));
 	ASSERT_EQ(0, cg_read_strcmp(self->cg, "cgroup.events", "populated 1\nfrozen 0\n"));
 
-	ASSERT_EQ(0, sig_write(self->cg, "9\n"));
+	ASSERT_EQ(0, kill_write(self->cg, "9\n"));
 	ASSERT_EQ(0, wait_unpopulated(self->cg));
 	for (i = 0; i < 100; i++)
 		ASSERT_TRUE(reaped_by(pids[i], SIGKILL)) TH_LOG("pid %d", pids[i]);
@@ -320,7 +335,7 @@ TEST_F_TIMEOUT(cgsig, subtree_dies_and_nothing_else, 120)
 	ASSERT_EQ(0, spawn(sibling, 2, in_sib));
 	ASSERT_EQ(0, spawn(self->outside, 2, canary));
 
-	ASSERT_EQ(0, sig_write(victim, "9"));
+	ASSERT_EQ(0, kill_write(victim, "9"));
 	ASSERT_EQ(0, wait_unpopulated(victim));
 
 	for (i = 0; i < 3; i++) {
@@ -378,7 +393,7 @@ TEST_F_TIMEOUT(cgsig, multithreaded_process_dies, 120)
 	ASSERT_GT(pid, 0);
 	ASSERT_EQ(0, wait_nr_threads(self->cg, 16));
 
-	ASSERT_EQ(0, sig_write(self->cg, "9"));
+	ASSERT_EQ(0, kill_write(self->cg, "9"));
 	ASSERT_EQ(0, wait_unpopulated(self->cg));
 	ASSERT_TRUE(reaped_by(pid, SIGKILL));
 	ASSERT_EQ(0, cg_read_lc(self->cg, "cgroup.threads"));
@@ -398,7 +413,7 @@ TEST_F_TIMEOUT(cgsig, process_with_exited_leader_dies, 120)
 	ASSERT_EQ(0, wait_nr_threads(self->cg, 4));
 	ASSERT_EQ(0, cg_read_strcmp(self->cg, "cgroup.events", "populated 1\nfrozen 0\n"));
 
-	ASSERT_EQ(0, sig_write(self->cg, "9"));
+	ASSERT_EQ(0, kill_write(self->cg, "9"));
 	ASSERT_EQ(0, wait_unpopulated(self->cg));
 	ASSERT_TRUE(reaped_by(pid, SIGKILL));
 }
@@ -432,7 +447,7 @@ TEST_F_TIMEOUT(cgsig, forkbomb_gone_after_one_write, 120)
 		usleep(10000);
 	ASSERT_GE(cg_read_lc(bomb, "cgroup.procs"), 50);
 
-	ASSERT_EQ(0, sig_write(bomb, "9"));
+	ASSERT_EQ(0, kill_write(bomb, "9"));
 	ASSERT_EQ(0, wait_unpopulated(bomb)) TH_LOG("%ld processes escaped",
 						    cg_read_lc(bomb, "cgroup.procs"));
 	ASSERT_TRUE(reaped_by(pid, SIGKILL));
@@ -450,7 +465,7 @@ TEST_F_TIMEOUT(cgsig, frozen_cgroup_dies, 120)
 	ASSERT_EQ(0, cg_write(self->cg, "cgroup.freeze", "1"));
 	ASSERT_EQ(0, cg_read_strcmp_wait(self->cg, "cgroup.events", "populated 1\nfrozen 1\n"));
 
-	ASSERT_EQ(0, sig_write(self->cg, "9"));
+	ASSERT_EQ(0, kill_write(self->cg, "9"));
 	ASSERT_EQ(0, wait_unpopulated(self->cg));
 	for (i = 0; i < 10; i++)
 		ASSERT_TRUE(reaped_by(pids[i], SIGKILL));
@@ -493,7 +508,7 @@ TEST_F_TIMEOUT(cgsig, child_pid_namespace_dies, 120)
 	/* the unsharer, the namespace's init and its 4 children */
 	ASSERT_EQ(0, wait_nr_procs(self->cg, 6));
 
-	ASSERT_EQ(0, sig_write(self->cg, "9"));
+	ASSERT_EQ(0, kill_write(self->cg, "9"));
 	ASSERT_EQ(0, wait_unpopulated(self->cg));
 	ASSERT_TRUE(reaped_by(pid, SIGKILL));
 }
@@ -529,7 +544,7 @@ TEST_F_TIMEOUT(cgsig, vfork_pair_dies, 120)
 	/* Waiting for the vfork child: uninterruptible, but killable. */
 	ASSERT_EQ('D', proc_state(pid));
 
-	ASSERT_EQ(0, sig_write(self->cg, "9"));
+	ASSERT_EQ(0, kill_write(self->cg, "9"));
 	ASSERT_EQ(0, wait_unpopulated(self->cg));
 	ASSERT_TRUE(reaped_by(pid, SIGKILL));
 }
@@ -583,11 +598,11 @@ TEST_F_TIMEOUT(cgsig, threaded_cgroup_is_refused, 120)
 	ASSERT_GT(pid, 0);
 	ASSERT_EQ(0, wait_nr_threads(self->cg, 4));
 
-	ASSERT_EQ(-EOPNOTSUPP, sig_write(threaded, "9"));
+	ASSERT_EQ(-EOPNOTSUPP, kill_write(threaded, "9"));
 	usleep(100000);
 	ASSERT_TRUE(alive(pid));
 
-	ASSERT_EQ(0, sig_write(self->cg, "9"));
+	ASSERT_EQ(0, kill_write(self->cg, "9"));
 	ASSERT_EQ(0, wait_unpopulated(self->cg));
 	ASSERT_TRUE(reaped_by(pid, SIGKILL));
 	free(threaded);
@@ -776,7 +791,7 @@ TEST_F_TIMEOUT(cgsig, concurrent_writers_on_nested_cgroups, 120)
 			close(go[1]);
 			if (read(go[0], &c, 1) != 0)
 				_exit(99);
-			_exit(-sig_write(cgs[i], "9"));
+			_exit(-kill_write(cgs[i], "9"));
 		}
 	}
 	close(go[0]);
@@ -815,7 +830,8 @@ TEST_F_TIMEOUT(cgsig, clone_into_cgroup_after_write_survives, 120)
 	ASSERT_GE(cgfd, 0);
 	for (i = 0; i < ARRAY_SIZE(writes); i++) {
 		ASSERT_EQ(0, spawn(self->cg, 2, pids));
-		ASSERT_EQ(0, sig_write(self->cg, writes[i].buf));
+		ASSERT_EQ(0, writes[i].sig == SIGKILL ? kill_write(self->cg, writes[i].buf) :
+			     sig_write(self->cg, writes[i].buf));
 		ASSERT_EQ(0, wait_unpopulated(self->cg));
 		ASSERT_TRUE(reaped_by(pids[0], writes[i].sig));
 		ASSERT_TRUE(reaped_by(pids[1], writes[i].sig));
@@ -844,6 +860,8 @@ struct slot {
 	int count;		/* deliveries of the signal */
 	int code, pid, uid;	/* siginfo of the last one */
 	int go;			/* the test's go-ahead, where one is needed */
+	int stop;		/* the test's order to stop, where one is needed */
+	int acked;		/* the process did what it was told */
 };
 
 #define NR_SLOTS 64
@@ -900,18 +918,23 @@ static int wait_slot(int i, size_t off, int n)
 #define wait_count(i, n) wait_slot(i, offsetof(struct slot, count), n)
 
 /*
- * Handles SIGUSR1 in slot (arg & 0xff), with (arg >> 8) extra threads; if
- * bit 16 is set its leader exits first.
+ * Handles SIGUSR1, or signal (arg >> 24) if that is not 0, in slot
+ * (arg & 0xff), with ((arg >> 8) & 0xff) extra threads; if bit 16 is set its
+ * leader exits first. COUNTER() builds the argument.
  */
+#define COUNTER(slot, threads, leader_exits, sig) \
+	((void *)((long)(slot) | (threads) << 8 | (leader_exits) << 16 | (long)(sig) << 24))
+
 static int usr1_counter(const char *cg, void *arg)
 {
 	long a = (long)arg;
 	int threads = (a >> 8) & 0xff;
+	int sig = (a >> 24) & 0xff;
 	pthread_t t;
 	int i;
 
 	my_slot = a & 0xff;
-	if (handle(SIGUSR1))
+	if (handle(sig ? sig : SIGUSR1))
 		return 1;
 	for (i = 0; i < threads; i++)
 		if (pthread_create(&t, NULL, thread_sleep, NULL))
@@ -924,7 +947,7 @@ static int usr1_counter(const char *cg, void *arg)
 	return 0;
 }
 
-/* Every /proc/<pid>/task/<tid>/stat of @pid in state @state. */
+/* Every live thread of @pid (in /proc/<pid>/task) in state @state. */
 static bool all_threads_in_state(pid_t pid, char state)
 {
 	char path[320], buf[4096], *p;
@@ -950,6 +973,9 @@ static bool all_threads_in_state(pid_t pid, char state)
 		fclose(f);
 		buf[len] = 0;
 		p = strrchr(buf, ')');
+		/* A leader that has exited while its threads live on. */
+		if (p && p[1] == ' ' && p[2] == 'Z' && state != 'Z')
+			continue;
 		if (!p || p[1] != ' ' || p[2] != state) {
 			closedir(dir);
 			return false;
@@ -1784,6 +1810,998 @@ TEST_F_TIMEOUT(cgsig, permission_matrix_matches_cgroup_kill, 300)
 	free(nssub);
 	free(uroot);
 	free(usub);
+}
+
+/*
+ * Review findings, and cases that can fail.
+ *
+ * The counting cases below handle SIGRTMIN + 6: a real-time signal queues
+ * one instance per send, so a second delivery shows up as a second count.
+ */
+#define RTSIG 40
+#define RTSIG_STR "40"
+
+/* Wait until the leader of @pid has exited, a zombie while its threads live. */
+static int wait_leader_exited(pid_t pid)
+{
+	long deadline = now_ms() + WAIT_MS;
+
+	while (now_ms() < deadline) {
+		if (proc_state(pid) == 'Z')
+			return 0;
+		usleep(10000);
+	}
+	return -1;
+}
+
+/*
+ * Finding 1: a process whose leader called pthread_exit() while its other
+ * threads live on is moved to b through cgroup.procs. Its zombie leader stays
+ * behind in a, but the process lives in b: writing b must kill it.
+ */
+TEST_F_TIMEOUT(cgsig, finding1_moved_leaderless_process, 120)
+{
+	char *a, *b;
+	pid_t pid;
+
+	a = mkcg(self->cg, "a");
+	b = mkcg(self->cg, "b");
+	ASSERT_TRUE(a && b);
+	pid = cg_run_nowait(a, threaded_proc, (void *)-3L);
+	ASSERT_GT(pid, 0);
+	ASSERT_EQ(0, wait_leader_exited(pid));
+	ASSERT_EQ(0, wait_nr_threads(a, 3));
+	ASSERT_EQ(0, cg_write_numeric(b, "cgroup.procs", pid));
+	ASSERT_EQ(3, cg_read_lc(b, "cgroup.threads"));
+	ASSERT_EQ(0, cg_read_lc(a, "cgroup.threads"));
+	ASSERT_EQ(0, cg_read_strcmp(b, "cgroup.events", "populated 1\nfrozen 0\n"));
+
+	ASSERT_EQ(0, kill_write(b, "9"));
+	ASSERT_EQ(0, wait_unpopulated(b))
+		TH_LOG("the moved process survived: %ld threads left in b",
+		       cg_read_lc(b, "cgroup.threads"));
+	ASSERT_TRUE(reaped_by(pid, SIGKILL));
+	free(a);
+	free(b);
+}
+
+/*
+ * Finding 1, the other way round: a, left with only the zombie leader of a
+ * process that now lives in b, holds no process (it is not even populated).
+ * Writing a signals nothing; writing b reaches the process, once.
+ */
+TEST_F_TIMEOUT(cgsig, finding1_zombie_leader_left_behind_gets_nothing, 120)
+{
+	char *a, *b;
+	int before;
+	pid_t pid;
+
+	slots = map_slots();
+	ASSERT_NE(NULL, slots);
+	a = mkcg(self->cg, "a");
+	b = mkcg(self->cg, "b");
+	ASSERT_TRUE(a && b);
+	pid = cg_run_nowait(a, usr1_counter, COUNTER(0, 3, 1, RTSIG));
+	ASSERT_GT(pid, 0);
+	ASSERT_EQ(0, wait_ready(0));
+	ASSERT_EQ(0, wait_leader_exited(pid));
+	ASSERT_EQ(0, cg_write_numeric(b, "cgroup.procs", pid));
+	ASSERT_EQ(3, cg_read_lc(b, "cgroup.threads"));
+	ASSERT_EQ(0, cg_read_strcmp(a, "cgroup.events", "populated 0\nfrozen 0\n"));
+
+	ASSERT_EQ(0, sig_write(a, RTSIG_STR));
+	usleep(300000);
+	EXPECT_EQ(0, slots[0].count)
+		TH_LOG("signalled through a, which holds only its zombie leader");
+
+	before = slots[0].count;
+	ASSERT_EQ(0, sig_write(b, RTSIG_STR));
+	EXPECT_EQ(0, wait_count(0, before + 1))
+		TH_LOG("writing b, where the process lives, did not reach it");
+	usleep(300000);
+	EXPECT_EQ(before + 1, slots[0].count);
+	ASSERT_TRUE(alive(pid));
+	munmap(slots, NR_SLOTS * sizeof(struct slot));
+	free(a);
+	free(b);
+}
+
+static int *pid_counts;		/* deliveries of RTSIG, indexed by pid */
+static long pid_max;
+
+static void count_by_pid(int sig, siginfo_t *si, void *uc)
+{
+	__atomic_fetch_add(&pid_counts[getpid()], 1, __ATOMIC_SEQ_CST);
+}
+
+static int handle_by_pid(int sig)
+{
+	struct sigaction sa = {
+		.sa_sigaction = count_by_pid,
+		.sa_flags = SA_SIGINFO | SA_RESTART,
+	};
+
+	sigemptyset(&sa.sa_mask);
+	return sigaction(sig, &sa, NULL);
+}
+
+/*
+ * SLEEPERS(n, threads, counts): n processes in @cg, this one and n - 1
+ * children, each with @threads more threads, all sleeping; if @counts, each
+ * counts RTSIG by pid.
+ */
+#define SLEEPERS(n, threads, counts) \
+	((void *)((long)(n) | (long)(threads) << 12 | (long)(counts) << 24))
+
+static int sleepers(const char *cg, void *arg)
+{
+	long a = (long)arg, i;
+	pthread_t t;
+
+	if ((a >> 24) && handle_by_pid(RTSIG))
+		return 1;
+	for (i = 1; i < (a & 0xfff); i++) {
+		pid_t pid = fork();
+
+		if (pid < 0)
+			return 1;
+		if (pid == 0)
+			break;
+	}
+	for (i = 0; i < ((a >> 12) & 0xfff); i++)
+		if (pthread_create(&t, NULL, thread_sleep, NULL))
+			return 1;
+	for (;;)
+		pause();
+	return 0;
+}
+
+/* Slot 0 of a forker: its forking thread's tid in pid; slot 1: forks in count. */
+#define FORKER_COUNTS 0x100000L	/* count RTSIG by pid */
+
+/*
+ * Once slot 0 says go, forks until slot 0 says stop. The children sleep. With
+ * @arg 0 only the 32 newest children live (the thread kills older ones), so
+ * that forks go on at any rate; otherwise it stops after @arg forks.
+ */
+static void *fork_loop(void *arg)
+{
+	long max = (long)arg, n = 0;
+	pid_t ring[32] = { 0 }, pid, old;
+
+	__atomic_store_n(&slots[0].pid, (int)syscall(SYS_gettid), __ATOMIC_SEQ_CST);
+	set_ready();
+	while (!__atomic_load_n(&slots[0].go, __ATOMIC_SEQ_CST))
+		usleep(1000);
+	while (!__atomic_load_n(&slots[0].stop, __ATOMIC_SEQ_CST) && (!max || n < max)) {
+		pid = fork();
+		if (pid == 0)
+			for (;;)
+				pause();
+		if (pid < 0) {
+			usleep(1000);
+			continue;
+		}
+		__atomic_fetch_add(&slots[1].count, 1, __ATOMIC_SEQ_CST);
+		if (!max) {
+			/* Reaped later: the thread goes on forking at once. */
+			old = ring[n % 32];
+			if (old > 0)
+				kill(old, SIGKILL);
+			ring[n % 32] = pid;
+			while (waitpid(-1, NULL, WNOHANG) > 0)
+				;
+		}
+		n++;
+	}
+	for (;;)
+		pause();
+	return NULL;
+}
+
+/* A process whose second thread runs fork_loop(@arg & 0xfffff). */
+static int forker(const char *cg, void *arg)
+{
+	long a = (long)arg;
+	pthread_t t;
+
+	my_slot = 0;
+	if ((a & FORKER_COUNTS) && handle_by_pid(RTSIG))
+		return 1;
+	if (pthread_create(&t, NULL, fork_loop, (void *)(a & 0xfffff)))
+		return 1;
+	for (;;)
+		pause();
+	return 0;
+}
+
+/*
+ * Finding 2: A is a threaded domain with threaded children t1 and t2. A
+ * process has its leader in t2 and a second thread in A that forks without
+ * pause (its children land in A); 100 processes of 5 threads sleep in t1, so
+ * that the walk is long and lets forks through between its batches. One
+ * SIGKILL write to A must leave nothing alive anywhere below A, however the
+ * forks fall. Twenty rounds.
+ */
+TEST_F_TIMEOUT(cgsig, finding2_fork_escape_threaded, 600)
+{
+	char *A, *t1, *t2;
+	pid_t pid, fan;
+	int round;
+
+	slots = map_slots();
+	ASSERT_NE(NULL, slots);
+	A = mkcg(self->cg, "A");
+	ASSERT_NE(NULL, A);
+	t1 = mkcg(A, "t1");
+	t2 = mkcg(A, "t2");
+	ASSERT_TRUE(t1 && t2);
+	ASSERT_EQ(0, cg_write(t1, "cgroup.type", "threaded"));
+	ASSERT_EQ(0, cg_write(t2, "cgroup.type", "threaded"));
+
+	for (round = 0; round < 20; round++) {
+		memset(slots, 0, NR_SLOTS * sizeof(struct slot));
+		fan = cg_run_nowait(t1, sleepers, SLEEPERS(100, 4, 0));
+		ASSERT_GT(fan, 0);
+		/* A threaded cgroup's cgroup.procs cannot be read: count threads. */
+		ASSERT_EQ(0, wait_nr_threads(t1, 100 * 5));
+		pid = cg_run_nowait(A, forker, (void *)0L);
+		ASSERT_GT(pid, 0);
+		ASSERT_EQ(0, wait_ready(0));
+		ASSERT_EQ(0, cg_write_numeric(t2, "cgroup.threads", pid));
+		ASSERT_EQ(1, cg_read_lc(t2, "cgroup.threads"));
+		__atomic_store_n(&slots[0].go, 1, __ATOMIC_SEQ_CST);
+		/* Forks are under way: the write must race with them. */
+		ASSERT_EQ(0, wait_count(1, 40));
+
+		ASSERT_EQ(0, kill_write(A, "9"));
+		usleep(100000);
+		ASSERT_EQ(0, wait_unpopulated(A))
+			TH_LOG("round %d: %ld processes survived (threads: A %ld, t1 %ld, t2 %ld)",
+			       round, cg_read_lc(A, "cgroup.procs"),
+			       cg_read_lc(A, "cgroup.threads"), cg_read_lc(t1, "cgroup.threads"),
+			       cg_read_lc(t2, "cgroup.threads"));
+		ASSERT_TRUE(reaped_by(pid, SIGKILL));
+		ASSERT_TRUE(reaped_by(fan, SIGKILL));
+	}
+	munmap(slots, NR_SLOTS * sizeof(struct slot));
+	free(A);
+	free(t1);
+	free(t2);
+}
+
+/* The pids listed in @cg's cgroup.procs, appended to @pids (at most @max). */
+static int read_pids(const char *cg, pid_t *pids, int n, int max)
+{
+	char buf[65536], *line, *save;
+
+	if (cg_read(cg, "cgroup.procs", buf, sizeof(buf)))
+		return -1;
+	for (line = strtok_r(buf, "\n", &save); line && n < max;
+	     line = strtok_r(NULL, "\n", &save))
+		pids[n++] = atoi(line);
+	return n;
+}
+
+static int *map_pid_counts(void)
+{
+	char buf[32];
+	void *p;
+
+	if (read_text("/proc/sys/kernel/pid_max", buf, sizeof(buf)) <= 0)
+		return NULL;
+	pid_max = atol(buf);
+	p = mmap(NULL, pid_max * sizeof(int), PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/*
+ * One round: a forker whose leader is in @lead and whose forking thread is in
+ * @fork (the same cgroup, or a threaded child of it), then 100 sleepers in
+ * @lead, after the forker in the walk, every process counting RTSIG by pid.
+ * One write to @lead while the forks are under way: no process may count the
+ * signal twice, and each one that was there before the write (all stay) must
+ * count it exactly once. The sleepers make the walk long after the forker is
+ * signalled, so that a child forked meanwhile runs its handler before the
+ * walk is done.
+ */
+static void double_delivery_round(struct __test_metadata *_metadata, const char *lead,
+				  const char *fork, int round)
+{
+	pid_t before[2048], pid, fan;
+	int nr, i, doubles = 0;
+	long p;
+
+	pid_counts = map_pid_counts();
+	ASSERT_NE(NULL, pid_counts);
+	memset(slots, 0, NR_SLOTS * sizeof(struct slot));
+	pid = cg_run_nowait(lead, forker, (void *)(FORKER_COUNTS | 1500));
+	ASSERT_GT(pid, 0);
+	ASSERT_EQ(0, wait_ready(0));
+	if (strcmp(lead, fork))
+		ASSERT_EQ(0, cg_write_numeric(fork, "cgroup.threads", slots[0].pid));
+	fan = cg_run_nowait(lead, sleepers, SLEEPERS(100, 0, 1));
+	ASSERT_GT(fan, 0);
+	ASSERT_EQ(0, wait_nr_procs(lead, 101));
+	__atomic_store_n(&slots[0].go, 1, __ATOMIC_SEQ_CST);
+	ASSERT_EQ(0, wait_count(1, 20));
+	/* A threaded domain's cgroup.procs lists its whole threaded subtree. */
+	nr = read_pids(lead, before, 0, ARRAY_SIZE(before));
+	ASSERT_GT(nr, 120);
+
+	ASSERT_EQ(0, sig_write(lead, RTSIG_STR));
+	__atomic_store_n(&slots[0].stop, 1, __ATOMIC_SEQ_CST);
+	for (i = 0; i < nr; i++) {
+		long deadline = now_ms() + WAIT_MS;
+
+		while (!__atomic_load_n(&pid_counts[before[i]], __ATOMIC_SEQ_CST) &&
+		       now_ms() < deadline)
+			usleep(1000);
+	}
+	usleep(500000);
+	for (p = 1; p < pid_max; p++) {
+		if (pid_counts[p] <= 1)
+			continue;
+		if (doubles++ < 5)
+			TH_LOG("round %d: pid %ld got the signal %d times", round, p,
+			       pid_counts[p]);
+	}
+	for (i = 0; i < nr; i++)
+		EXPECT_EQ(1, pid_counts[before[i]])
+			TH_LOG("round %d: pid %d, there before the write", round, before[i]);
+	ASSERT_EQ(0, doubles) TH_LOG("round %d: %d processes got it more than once",
+				     round, doubles);
+
+	ASSERT_EQ(0, cg_write(lead, "cgroup.kill", "1"));
+	ASSERT_EQ(0, wait_unpopulated(lead));
+	ASSERT_TRUE(reaped_by(pid, SIGKILL));
+	ASSERT_TRUE(reaped_by(fan, SIGKILL));
+	munmap(pid_counts, pid_max * sizeof(int));
+}
+
+/*
+ * Finding 3: a process with its leader in threaded domain A and a thread
+ * forking in A's threaded child t. Each process, the forked ones included
+ * (they inherit the handler), counts the handled signal written to A once,
+ * never twice, whichever side of the write its fork falls on. Five rounds.
+ */
+TEST_F_TIMEOUT(cgsig, finding3_double_delivery_under_fork, 600)
+{
+	char *A, *t;
+	int round;
+
+	slots = map_slots();
+	ASSERT_NE(NULL, slots);
+	A = mkcg(self->cg, "A");
+	ASSERT_NE(NULL, A);
+	t = mkcg(A, "t");
+	ASSERT_NE(NULL, t);
+	ASSERT_EQ(0, cg_write(t, "cgroup.type", "threaded"));
+	for (round = 0; round < 5; round++)
+		double_delivery_round(_metadata, A, t, round);
+	munmap(slots, NR_SLOTS * sizeof(struct slot));
+	free(A);
+	free(t);
+}
+
+/* The same in one plain cgroup: a fork in flight gets the signal once. */
+TEST_F_TIMEOUT(cgsig, finding3_no_double_delivery_under_fork_plain, 600)
+{
+	int round;
+
+	slots = map_slots();
+	ASSERT_NE(NULL, slots);
+	for (round = 0; round < 5; round++)
+		double_delivery_round(_metadata, self->cg, self->cg, round);
+	munmap(slots, NR_SLOTS * sizeof(struct slot));
+}
+
+static int go_pipe[2];		/* closed by the test: go */
+
+/*
+ * Counts RTSIG in slot (arg & 0xff) with 3 more threads; once go_pipe is
+ * closed, the leader waits (arg >> 8) us and calls pthread_exit().
+ */
+static int exiting_leader(const char *cg, void *arg)
+{
+	long a = (long)arg;
+	pthread_t t;
+	char c;
+	int i;
+
+	my_slot = a & 0xff;
+	close(go_pipe[1]);
+	if (handle(RTSIG))
+		return 1;
+	for (i = 0; i < 3; i++)
+		if (pthread_create(&t, NULL, thread_sleep, NULL))
+			return 1;
+	set_ready();
+	if (read(go_pipe[0], &c, 1) != 0)
+		return 1;
+	usleep(a >> 8);
+	pthread_exit(NULL);
+	return 0;
+}
+
+/*
+ * Finding 4: 60 processes of 4 threads whose leaders call pthread_exit() at
+ * random moments while writes of a handled signal follow each other (the
+ * writer runs SCHED_FIFO so that they do): every process counts exactly one
+ * delivery per write. Rounds for about 10 s; CGSIG_SEED replays the random
+ * delays.
+ */
+TEST_F_TIMEOUT(cgsig, finding4_leader_exits_during_write, 300)
+{
+	const char *env = getenv("CGSIG_SEED");
+	struct sched_param fifo = { .sched_priority = 1 }, other = { 0 };
+	long end = now_ms() + 10000, stop;
+	char path[PATH_MAX + 16];
+	int round, writes, i, fd, err = 0;
+	pid_t pids[60];
+
+	rng_state = env ? strtoull(env, NULL, 0) : (unsigned long long)time(NULL) * 2654435761ULL;
+	if (!rng_state)
+		rng_state = 1;
+	TH_LOG("seed %llu (CGSIG_SEED to replay)", rng_state);
+	slots = map_slots();
+	ASSERT_NE(NULL, slots);
+	snprintf(path, sizeof(path), "%s/cgroup.signal", self->cg);
+	fd = open(path, O_WRONLY);
+	ASSERT_GE(fd, 0);
+
+	for (round = 0; round == 0 || now_ms() < end; round++) {
+		memset(slots, 0, NR_SLOTS * sizeof(struct slot));
+		ASSERT_EQ(0, pipe(go_pipe));
+		for (i = 0; i < 60; i++) {
+			pids[i] = cg_run_nowait(self->cg, exiting_leader,
+						(void *)(long)(i | rnd(30000) << 8));
+			ASSERT_GT(pids[i], 0);
+		}
+		for (i = 0; i < 60; i++)
+			ASSERT_EQ(0, wait_ready(i));
+
+		/* Write while the leaders exit, at most 30 times (queued signals). */
+		ASSERT_EQ(0, sched_setscheduler(0, SCHED_FIFO, &fifo));
+		close(go_pipe[1]);
+		close(go_pipe[0]);
+		stop = now_ms() + 100;
+		for (writes = 0; writes < 30 && now_ms() < stop; writes++)
+			if (write(fd, RTSIG_STR, strlen(RTSIG_STR)) < 0) {
+				err = errno;
+				break;
+			}
+		ASSERT_EQ(0, sched_setscheduler(0, SCHED_OTHER, &other));
+		ASSERT_EQ(0, err);
+
+		for (i = 0; i < 60; i++)
+			EXPECT_EQ(0, wait_count(i, writes));
+		usleep(300000);
+		for (i = 0; i < 60; i++)
+			ASSERT_EQ(writes, slots[i].count)
+				TH_LOG("round %d: process %d counted %d of %d writes", round, i,
+				       slots[i].count, writes);
+
+		ASSERT_EQ(0, cg_write(self->cg, "cgroup.kill", "1"));
+		ASSERT_EQ(0, wait_unpopulated(self->cg));
+		for (i = 0; i < 60; i++)
+			ASSERT_TRUE(reaped_by(pids[i], SIGKILL));
+		TH_LOG("round %d: %d writes, at %ld ms", round, writes, now_ms() - end + 10000);
+	}
+	TH_LOG("%d rounds", round);
+	close(fd);
+	munmap(slots, NR_SLOTS * sizeof(struct slot));
+}
+
+/* A pipe that a helper holds locked, and a full socket to splice it into. */
+struct pipe_hold {
+	int pipe[2];
+	int sock[2];
+};
+
+/* Splices the pipe into the full socket: blocks in sendmsg, pipe locked. */
+static int pipe_holder(const char *cg, void *arg)
+{
+	struct pipe_hold *h = arg;
+
+	my_slot = 1;
+	set_ready();
+	splice(h->pipe[0], NULL, h->sock[0], NULL, 4096, 0);
+	return 1;
+}
+
+static void *exec_sleep(void *arg)
+{
+	while (!__atomic_load_n(&slots[0].go, __ATOMIC_SEQ_CST))
+		usleep(1000);
+	execl("/bin/sleep", "sleep", "1000", (char *)NULL);
+	return NULL;
+}
+
+/* A second thread execs on go; the leader writes to the locked pipe: D. */
+static int exec_by_thread(const char *cg, void *arg)
+{
+	struct pipe_hold *h = arg;
+	pthread_t t;
+
+	my_slot = 0;
+	if (pthread_create(&t, NULL, exec_sleep, NULL))
+		return 1;
+	set_ready();
+	if (write(h->pipe[1], "x", 1) != 1)
+		return 2;
+	for (;;)
+		pause();
+	return 0;
+}
+
+/* Does thread @tid of @pid have @sig pending for itself (SigPnd)? */
+static bool thread_sig_pending(pid_t pid, pid_t tid, int sig)
+{
+	char path[64], buf[4096], *p;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", pid, tid);
+	if (read_text(path, buf, sizeof(buf)) <= 0)
+		return false;
+	p = strstr(buf, "\nSigPnd:");
+	return p && (strtoull(p + 8, NULL, 16) >> (sig - 1)) & 1;
+}
+
+/*
+ * Finding 5: a non-leader thread execs while the write runs. de_thread()
+ * queues SIGKILL on the leader, which stays in the walk until it has exited,
+ * and does not end the process: the program it execs carries on. SIGTERM
+ * written in that window must still end the process.
+ *
+ * The window is held open deterministically: the leader is blocked,
+ * uninterruptibly (state D), on the mutex of a pipe that a helper outside the
+ * cgroup holds while it splices the pipe into a full socket. ptrace cannot do
+ * it: the leader dequeues its SIGKILL before it stops at PTRACE_EVENT_EXIT.
+ */
+TEST_F_TIMEOUT(cgsig, finding5_exec_by_non_leader, 120)
+{
+	struct pipe_hold h;
+	char buf[4096] = { 0 };
+	pid_t holder, pid;
+	long deadline;
+	int fl;
+
+	slots = map_slots();
+	ASSERT_NE(NULL, slots);
+	ASSERT_EQ(0, pipe(h.pipe));
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, h.sock));
+	ASSERT_EQ(sizeof(buf), write(h.pipe[1], buf, sizeof(buf)));
+	fl = fcntl(h.sock[0], F_GETFL);
+	ASSERT_EQ(0, fcntl(h.sock[0], F_SETFL, fl | O_NONBLOCK));
+	while (write(h.sock[0], buf, sizeof(buf)) > 0)
+		;
+	ASSERT_EQ(EAGAIN, errno);
+	ASSERT_EQ(0, fcntl(h.sock[0], F_SETFL, fl));
+
+	holder = cg_run_nowait(self->outside, pipe_holder, &h);
+	ASSERT_GT(holder, 0);
+	ASSERT_EQ(0, wait_ready(1));
+	usleep(200000);
+	ASSERT_EQ('S', proc_state(holder));
+
+	pid = cg_run_nowait(self->cg, exec_by_thread, &h);
+	ASSERT_GT(pid, 0);
+	ASSERT_EQ(0, wait_ready(0));
+	deadline = now_ms() + WAIT_MS;
+	while (proc_state(pid) != 'D' && now_ms() < deadline)
+		usleep(10000);
+	ASSERT_EQ('D', proc_state(pid)) TH_LOG("the pipe's mutex does not hold the leader");
+
+	/* exec: de_thread() queues SIGKILL on the leader and waits for it. */
+	__atomic_store_n(&slots[0].go, 1, __ATOMIC_SEQ_CST);
+	deadline = now_ms() + WAIT_MS;
+	while (!thread_sig_pending(pid, pid, SIGKILL) && now_ms() < deadline)
+		usleep(10000);
+	ASSERT_TRUE(thread_sig_pending(pid, pid, SIGKILL));
+
+	ASSERT_EQ(0, sig_write(self->cg, "15"));
+	/* The write ran inside the window. */
+	ASSERT_EQ('D', proc_state(pid));
+	ASSERT_TRUE(thread_sig_pending(pid, pid, SIGKILL));
+
+	kill(holder, SIGKILL);
+	ASSERT_TRUE(reaped_by(holder, SIGKILL));
+	deadline = now_ms() + 5000;
+	while (alive(pid) && now_ms() < deadline)
+		usleep(10000);
+	ASSERT_FALSE(alive(pid)) {
+		char comm[64] = "?";
+
+		proc_read_text(pid, false, "comm", comm, sizeof(comm));
+		TH_LOG("the process survived SIGTERM, running %s", comm);
+	}
+	ASSERT_TRUE(reaped_by(pid, SIGTERM));
+	munmap(slots, NR_SLOTS * sizeof(struct slot));
+}
+
+/*
+ * One process with its threads spread over a threaded domain and its two
+ * threaded children (leader in t2, two threads in t1, one in the domain, one
+ * in t2): writing the domain reaches it exactly once; writing a threaded
+ * child is refused. A process outside sees nothing.
+ */
+TEST_F_TIMEOUT(cgsig, threads_spread_over_threaded_subtree_once, 120)
+{
+	char *t1, *t2, path[64];
+	pid_t pid, canary, tids[5];
+	struct dirent *de;
+	int n = 1;
+	DIR *dir;
+
+	slots = map_slots();
+	ASSERT_NE(NULL, slots);
+	t1 = mkcg(self->cg, "t1");
+	t2 = mkcg(self->cg, "t2");
+	ASSERT_TRUE(t1 && t2);
+	ASSERT_EQ(0, cg_write(t1, "cgroup.type", "threaded"));
+	ASSERT_EQ(0, cg_write(t2, "cgroup.type", "threaded"));
+	pid = cg_run_nowait(self->cg, usr1_counter, COUNTER(0, 4, 0, RTSIG));
+	ASSERT_GT(pid, 0);
+	canary = cg_run_nowait(self->outside, usr1_counter, COUNTER(1, 0, 0, RTSIG));
+	ASSERT_GT(canary, 0);
+	ASSERT_EQ(0, wait_ready(0));
+	ASSERT_EQ(0, wait_ready(1));
+	ASSERT_EQ(0, wait_nr_threads(self->cg, 5));
+
+	tids[0] = pid;
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	dir = opendir(path);
+	ASSERT_NE(NULL, dir);
+	while ((de = readdir(dir)) && n < 5)
+		if (de->d_name[0] != '.' && atoi(de->d_name) != pid)
+			tids[n++] = atoi(de->d_name);
+	closedir(dir);
+	ASSERT_EQ(5, n);
+	ASSERT_EQ(0, cg_write_numeric(t2, "cgroup.threads", tids[0]));
+	ASSERT_EQ(0, cg_write_numeric(t1, "cgroup.threads", tids[1]));
+	ASSERT_EQ(0, cg_write_numeric(t1, "cgroup.threads", tids[2]));
+	ASSERT_EQ(0, cg_write_numeric(t2, "cgroup.threads", tids[4]));
+	ASSERT_EQ(1, cg_read_lc(self->cg, "cgroup.threads"));
+	ASSERT_EQ(2, cg_read_lc(t1, "cgroup.threads"));
+	ASSERT_EQ(2, cg_read_lc(t2, "cgroup.threads"));
+
+	ASSERT_EQ(-EOPNOTSUPP, sig_write(t1, RTSIG_STR));
+	ASSERT_EQ(-EOPNOTSUPP, sig_write(t2, RTSIG_STR));
+	ASSERT_EQ(0, sig_write(self->cg, RTSIG_STR));
+	ASSERT_EQ(0, wait_count(0, 1));
+	usleep(300000);
+	EXPECT_EQ(1, slots[0].count);
+	EXPECT_EQ(0, slots[1].count);
+	ASSERT_TRUE(alive(pid));
+	ASSERT_TRUE(alive(canary));
+	munmap(slots, NR_SLOTS * sizeof(struct slot));
+	free(t1);
+	free(t2);
+}
+
+/*
+ * A handled signal and a stop written to victim reach victim and its child,
+ * a process of which has lost its leader, and nothing in victim's parent,
+ * its sibling or outside: the canaries count 0 and never stop.
+ */
+TEST_F_TIMEOUT(cgsig, nonfatal_signals_reach_subtree_only, 120)
+{
+	static const struct {
+		int where;	/* 0 parent, 1 victim, 2 child, 3 sibling, 4 outside */
+		int leader_exits;
+		bool hit;
+	} procs[] = {
+		{ 0, 0, false }, { 1, 0, true }, { 1, 1, true }, { 2, 0, true },
+		{ 2, 1, true }, { 3, 0, false }, { 4, 0, false }, { 4, 1, false },
+	};
+	char *cgs[5];
+	pid_t pids[ARRAY_SIZE(procs)];
+	size_t i;
+	int nr;
+
+	slots = map_slots();
+	ASSERT_NE(NULL, slots);
+	cgs[0] = self->cg;
+	cgs[1] = mkcg(self->cg, "victim");
+	ASSERT_NE(NULL, cgs[1]);
+	cgs[2] = mkcg(cgs[1], "child");
+	cgs[3] = mkcg(self->cg, "sibling");
+	cgs[4] = self->outside;
+	ASSERT_TRUE(cgs[2] && cgs[3]);
+	for (i = 0; i < ARRAY_SIZE(procs); i++) {
+		pids[i] = cg_run_nowait(cgs[procs[i].where], usr1_counter,
+					COUNTER(i, 2, procs[i].leader_exits, RTSIG));
+		ASSERT_GT(pids[i], 0);
+		ASSERT_EQ(0, wait_ready(i));
+	}
+
+	ASSERT_EQ(0, sig_write(cgs[1], RTSIG_STR));
+	for (i = 0; i < ARRAY_SIZE(procs); i++)
+		if (procs[i].hit)
+			ASSERT_EQ(0, wait_count(i, 1));
+	usleep(300000);
+	for (i = 0; i < ARRAY_SIZE(procs); i++)
+		EXPECT_EQ(procs[i].hit, slots[i].count) TH_LOG("process %zu", i);
+
+	ASSERT_EQ(0, sig_write(cgs[1], "19"));
+	ASSERT_EQ(0, wait_all_procs_in_state(cgs[1], 'T', &nr));
+	ASSERT_EQ(0, wait_all_procs_in_state(cgs[2], 'T', &nr));
+	for (i = 0; i < ARRAY_SIZE(procs); i++)
+		if (!procs[i].hit)
+			EXPECT_TRUE(all_threads_in_state(pids[i], 'S')) TH_LOG("process %zu", i);
+	ASSERT_EQ(0, sig_write(cgs[1], "18"));
+	ASSERT_EQ(0, wait_all_procs_in_state(cgs[1], 'S', &nr));
+	ASSERT_EQ(0, wait_all_procs_in_state(cgs[2], 'S', &nr));
+	for (i = 0; i < ARRAY_SIZE(procs); i++)
+		ASSERT_TRUE(alive(pids[i]));
+	munmap(slots, NR_SLOTS * sizeof(struct slot));
+	free(cgs[1]);
+	free(cgs[2]);
+	free(cgs[3]);
+}
+
+/* Every spelling that kstrtoint() reads as a signal number acts as that signal. */
+TEST_F_TIMEOUT(cgsig, valid_inputs_signal_end_to_end, 120)
+{
+	static const struct {
+		const char *buf;
+		int sig;
+	} inputs[] = {
+		{ "0x9", SIGKILL }, { "0X9", SIGKILL }, { "011", SIGKILL },
+		{ "+9", SIGKILL }, { " 9\t", SIGKILL }, { "9\n", SIGKILL },
+		{ "\t\n 9\t\n", SIGKILL }, { "0x0f", SIGTERM }, { "017\n", SIGTERM },
+	};
+	pid_t pids[2];
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(inputs); i++) {
+		ASSERT_EQ(0, spawn(self->cg, 2, pids));
+		ASSERT_EQ(0, sig_write(self->cg, inputs[i].buf)) TH_LOG("input #%zu", i);
+		ASSERT_EQ(0, wait_unpopulated(self->cg)) TH_LOG("input #%zu", i);
+		ASSERT_TRUE(reaped_by(pids[0], inputs[i].sig)) TH_LOG("input #%zu", i);
+		ASSERT_TRUE(reaped_by(pids[1], inputs[i].sig)) TH_LOG("input #%zu", i);
+	}
+}
+
+/*
+ * Sleeps in slot (arg & 0xff), in a process group of its own whose parent
+ * (the test) is in another group of the same session, so that the group is
+ * not orphaned; with bit 8 set in a session of its own instead: an orphaned
+ * process group.
+ */
+static int job_sleeper(const char *cg, void *arg)
+{
+	long a = (long)arg;
+
+	my_slot = a & 0xff;
+	if ((a & 0x100) ? setsid() < 0 : setpgid(0, 0) != 0)
+		return 1;
+	set_ready();
+	for (;;)
+		pause();
+	return 0;
+}
+
+static bool wait_state(pid_t pid, char state, int ms)
+{
+	long deadline = now_ms() + ms;
+
+	while (now_ms() < deadline) {
+		if (proc_state(pid) == state)
+			return true;
+		usleep(10000);
+	}
+	return proc_state(pid) == state;
+}
+
+/*
+ * SIGTSTP, SIGTTIN and SIGTTOU, unhandled, do what kill(2) does to an
+ * identical process outside the cgroup: stop a process whose process group
+ * is not orphaned, and are discarded in an orphaned one (the process runs
+ * on). SIGCONT written afterwards resumes the stopped ones.
+ */
+TEST_F_TIMEOUT(cgsig, job_control_stops_as_kill_does, 120)
+{
+	static const int sigs[] = { SIGTSTP, SIGTTIN, SIGTTOU };
+	pid_t in, ctl;
+	char buf[16];
+	size_t i;
+	int orphan, slot = 0;
+
+	slots = map_slots();
+	ASSERT_NE(NULL, slots);
+	for (i = 0; i < ARRAY_SIZE(sigs); i++) {
+		for (orphan = 0; orphan < 2; orphan++) {
+			char expect = orphan ? 'S' : 'T';
+
+			in = cg_run_nowait(self->cg, job_sleeper,
+					   (void *)(long)(slot | orphan << 8));
+			ASSERT_GT(in, 0);
+			ctl = cg_run_nowait(self->outside, job_sleeper,
+					    (void *)(long)((slot + 1) | orphan << 8));
+			ASSERT_GT(ctl, 0);
+			ASSERT_EQ(0, wait_ready(slot));
+			ASSERT_EQ(0, wait_ready(slot + 1));
+			ASSERT_TRUE(wait_state(in, 'S', WAIT_MS));
+			ASSERT_TRUE(wait_state(ctl, 'S', WAIT_MS));
+
+			snprintf(buf, sizeof(buf), "%d", sigs[i]);
+			ASSERT_EQ(0, sig_write(self->cg, buf));
+			ASSERT_EQ(0, kill(ctl, sigs[i]));
+			if (!orphan) {
+				wait_state(in, 'T', WAIT_MS);
+				wait_state(ctl, 'T', WAIT_MS);
+			} else {
+				usleep(300000);
+			}
+			ASSERT_EQ(expect, proc_state(ctl))
+				TH_LOG("kill(2) of signal %d, orphaned %d", sigs[i], orphan);
+			ASSERT_EQ(proc_state(ctl), proc_state(in))
+				TH_LOG("signal %d, orphaned %d", sigs[i], orphan);
+
+			ASSERT_EQ(0, sig_write(self->cg, "18"));
+			ASSERT_TRUE(wait_state(in, 'S', WAIT_MS));
+			kill(ctl, SIGKILL);
+			ASSERT_TRUE(reaped_by(ctl, SIGKILL));
+			ASSERT_EQ(0, cg_write(self->cg, "cgroup.kill", "1"));
+			ASSERT_TRUE(reaped_by(in, SIGKILL));
+			slot += 2;
+		}
+	}
+	munmap(slots, NR_SLOTS * sizeof(struct slot));
+}
+
+/* Ignores SIGUSR1 in slot (long)arg; on go, handles it instead and acks. */
+static int ignore_then_count(const char *cg, void *arg)
+{
+	struct sigaction sa = { .sa_handler = SIG_IGN };
+
+	my_slot = (long)arg;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGUSR1, &sa, NULL))
+		return 1;
+	set_ready();
+	while (!__atomic_load_n(&slots[my_slot].go, __ATOMIC_SEQ_CST))
+		usleep(1000);
+	if (handle(SIGUSR1))
+		return 1;
+	__atomic_store_n(&slots[my_slot].acked, 1, __ATOMIC_SEQ_CST);
+	for (;;)
+		pause();
+	return 0;
+}
+
+/*
+ * An ignored signal is dropped, as kill(2) drops it: SIGUSR1 (fatal by
+ * default) written while the process ignores it neither kills it nor stays
+ * pending for the handler it installs later. Written again, it is counted.
+ */
+TEST_F_TIMEOUT(cgsig, ignored_signal_is_dropped, 120)
+{
+	pid_t pid;
+
+	slots = map_slots();
+	ASSERT_NE(NULL, slots);
+	pid = cg_run_nowait(self->cg, ignore_then_count, (void *)0L);
+	ASSERT_GT(pid, 0);
+	ASSERT_EQ(0, wait_ready(0));
+
+	ASSERT_EQ(0, sig_write(self->cg, "10"));
+	usleep(300000);
+	ASSERT_TRUE(alive(pid));
+	__atomic_store_n(&slots[0].go, 1, __ATOMIC_SEQ_CST);
+	ASSERT_EQ(0, wait_slot(0, offsetof(struct slot, acked), 1));
+	usleep(300000);
+	EXPECT_EQ(0, slots[0].count) TH_LOG("the ignored signal stayed pending");
+
+	ASSERT_EQ(0, sig_write(self->cg, "10"));
+	ASSERT_EQ(0, wait_count(0, 1));
+	ASSERT_TRUE(alive(pid));
+	munmap(slots, NR_SLOTS * sizeof(struct slot));
+}
+
+/*
+ * A process moved into the cgroup after the write returned is not
+ * signalled; the one that was there is, once.
+ */
+TEST_F_TIMEOUT(cgsig, process_moved_in_after_write_not_signalled, 120)
+{
+	pid_t there, later;
+
+	slots = map_slots();
+	ASSERT_NE(NULL, slots);
+	there = cg_run_nowait(self->cg, usr1_counter, COUNTER(0, 1, 0, RTSIG));
+	later = cg_run_nowait(self->outside, usr1_counter, COUNTER(1, 1, 0, RTSIG));
+	ASSERT_GT(there, 0);
+	ASSERT_GT(later, 0);
+	ASSERT_EQ(0, wait_ready(0));
+	ASSERT_EQ(0, wait_ready(1));
+
+	ASSERT_EQ(0, sig_write(self->cg, RTSIG_STR));
+	ASSERT_EQ(0, cg_write_numeric(self->cg, "cgroup.procs", later));
+	ASSERT_EQ(0, wait_count(0, 1));
+	usleep(300000);
+	EXPECT_EQ(1, slots[0].count);
+	EXPECT_EQ(0, slots[1].count);
+	ASSERT_TRUE(alive(there));
+	ASSERT_TRUE(alive(later));
+	munmap(slots, NR_SLOTS * sizeof(struct slot));
+}
+
+/*
+ * In a new user namespace mapping the test's uid 0 to 1000 and a new pid
+ * namespace, whose init forks the process that counts RTSIG in slot 0.
+ */
+static int nested_ns_receiver(const char *cg, void *arg)
+{
+	char map[] = "1000 0 1", deny[] = "deny";
+	pid_t pid;
+
+	my_slot = 0;
+	if (unshare(CLONE_NEWUSER | CLONE_NEWPID))
+		return 1;
+	if (write_text("/proc/self/setgroups", deny, strlen(deny)) < 0 ||
+	    write_text("/proc/self/uid_map", map, strlen(map)) < 0 ||
+	    write_text("/proc/self/gid_map", map, strlen(map)) < 0)
+		return 2;
+	pid = fork();
+	if (pid < 0)
+		return 3;
+	if (pid == 0) {
+		/* init of the new pid namespace */
+		if (fork() == 0) {
+			if (handle(RTSIG))
+				_exit(4);
+			set_ready();
+		}
+		for (;;)
+			pause();
+	}
+	for (;;)
+		pause();
+	return 0;
+}
+
+/*
+ * The siginfo is kill(2)'s as seen from the receiver's namespaces: in a child
+ * pid namespace the writer, outside it, has pid 0, and its uid is mapped
+ * through the receiver's user namespace (0 outside is 1000 inside).
+ */
+TEST_F_TIMEOUT(cgsig, siginfo_across_pid_and_user_namespaces, 120)
+{
+	pid_t pid;
+
+	slots = map_slots();
+	ASSERT_NE(NULL, slots);
+	pid = cg_run_nowait(self->cg, nested_ns_receiver, NULL);
+	ASSERT_GT(pid, 0);
+	ASSERT_EQ(0, wait_ready(0)) TH_LOG("namespace set-up failed");
+	ASSERT_EQ(0, wait_nr_procs(self->cg, 3));
+
+	ASSERT_EQ(0, sig_write(self->cg, RTSIG_STR));
+	ASSERT_EQ(0, wait_count(0, 1));
+	usleep(300000);
+	EXPECT_EQ(1, slots[0].count);
+	EXPECT_EQ(SI_USER, slots[0].code);
+	EXPECT_EQ(0, slots[0].pid);
+	EXPECT_EQ(1000, slots[0].uid);
+	munmap(slots, NR_SLOTS * sizeof(struct slot));
+}
+
+/*
+ * cgroup.signal is not one of the files handed over on delegation
+ * (/sys/kernel/cgroup/delegate): signalling the delegation root stays with
+ * the delegator.
+ */
+TEST_F_TIMEOUT(cgsig, not_in_delegate_list, 120)
+{
+	char buf[4096];
+
+	ASSERT_GT(read_text("/sys/kernel/cgroup/delegate", buf, sizeof(buf)), 0);
+	ASSERT_NE(NULL, strstr(buf, "cgroup.procs\n"));
+	ASSERT_EQ(NULL, strstr(buf, "cgroup.signal"));
+	ASSERT_EQ(NULL, strstr(buf, "cgroup.kill"));
 }
 
 TEST_HARNESS_MAIN
