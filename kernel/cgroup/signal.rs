@@ -21,7 +21,7 @@ use kernel::{
     bindings,
     cgroup::OpenFile,
     prelude::*,
-    task::Signal,
+    task::Signal, //
 };
 
 /// Whitespace as the C library's `isspace()` sees it, which is what `strstrip()` strips.
@@ -83,7 +83,6 @@ fn parse_int(buf: &[u8]) -> Result<i32> {
 fn parse_signal(buf: &[u8]) -> Result<Signal> {
     Signal::new(parse_int(buf)?)
 }
-
 
 /// Handles a write to `cgroup.signal`.
 fn write(file: &OpenFile, buf: &[u8]) -> Result {

@@ -17,6 +17,11 @@
 //! [`include/linux/cgroup-defs.h`](srctree/include/linux/cgroup-defs.h) and
 //! [`kernel/cgroup/cgroup-internal.h`](srctree/kernel/cgroup/cgroup-internal.h).
 
+use crate::{
+    bindings,
+    sync::aref::AlwaysRefCounted,
+    types::Opaque, //
+};
 #[cfg(CONFIG_CGROUP_SIGNAL)]
 use crate::{
     error::{
@@ -27,11 +32,6 @@ use crate::{
 };
 #[cfg(CONFIG_CGROUP_SIGNAL)]
 use core::ops::ControlFlow;
-use crate::{
-    bindings,
-    sync::aref::AlwaysRefCounted,
-    types::Opaque, //
-};
 use core::ptr::{
     self,
     NonNull, //
