@@ -247,6 +247,12 @@ FIXTURE_SETUP(cgsig)
 {
 	char name[64];
 
+	/*
+	 * Orphans of the processes a case starts (a forker's children, once the
+	 * forker is gone) come back here, not to init, and are reaped in the
+	 * teardown: repeated runs must not fill the pid space with zombies.
+	 */
+	ASSERT_EQ(0, prctl(PR_SET_CHILD_SUBREAPER, 1));
 	ASSERT_EQ(0, cg_find_unified_root(self->root, sizeof(self->root), NULL))
 		TH_LOG("no cgroup v2 mount");
 	snprintf(name, sizeof(name), "cgsig_test_%d", getpid());
@@ -267,6 +273,9 @@ FIXTURE_TEARDOWN(cgsig)
 	destroy_tree(self->outside);
 	free(self->cg);
 	free(self->outside);
+	/* Everything the case started is dead by now (cgroup.kill): reap it. */
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
 }
 
 /* The root cgroup has no cgroup.signal; the file is write-only (0200). */
