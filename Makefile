@@ -5,7 +5,7 @@
 SHELL := /bin/bash
 S := scripts
 
-.PHONY: help setup base assemble writeback build test run repeat stress bench series series-check shell check clean distclean
+.PHONY: help setup base assemble writeback build test run repeat stress mutants bench series series-check shell check clean distclean
 
 help:
 	@echo 'make test       set up, build the debug kernel, boot it, run every test;'
@@ -16,6 +16,8 @@ help:
 	@echo '                default: the forkbomb cases)'
 	@echo 'make stress     bounded concurrent stress on the debug kernel'
 	@echo '                (STRESS_SECONDS=120); ends with a one-line summary'
+	@echo 'make mutants    apply each deliberate bug of scripts/mutants/ in turn and'
+	@echo '                show which suite (test_signal, stress) catches it'
 	@echo 'make bench      benchmark kernel: cgroup.signal vs cgroup.kill vs the'
 	@echo '                userspace loops; out/bench/{results.json,table.txt,bench.png}'
 	@echo 'make series     the patch series for review: out/series/ (SIGNOFF="Name <mail>")'
@@ -56,6 +58,9 @@ repeat:
 
 stress:
 	@$(S)/stress.sh
+
+mutants:
+	@$(S)/mutants.sh
 
 bench:
 	@$(S)/bench.sh

@@ -3,14 +3,15 @@
 # Build one kernel variant out of tree, incrementally.
 #   test  - configs/base.config + configs/debug.config (lockdep, KASAN, ...)
 #   bench - configs/base.config only (production-like)
+#   mutant - as test, for make mutants (built from $CGSIG_TREE)
 # The image is copied to out/bzImage (test) or out/bzImage-<variant>.
 . "$(dirname "$0")/lib.sh"
 
 variant=${1:-test}
 case $variant in
-test) fragments=(base debug) ;;
+test | mutant) fragments=(base debug) ;;
 bench) fragments=(base) ;;
-*) die "unknown variant '$variant' (test or bench)" ;;
+*) die "unknown variant '$variant' (test, bench or mutant)" ;;
 esac
 
 B=$CACHE/build/$variant

@@ -22,7 +22,8 @@ BASE_PKG=linux-source-7.3
 BASE_SUITES=(trixie-backports sid experimental)
 DEBIAN_MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 
-TREE=$CACHE/tree		# assembled git tree: base commit + our commits
+TREE=${CGSIG_TREE:-$CACHE/tree}	# assembled git tree: base commit + our commits
+				# (make mutants builds a worktree of it instead)
 TOOLS=$CACHE/tools		# cargo install --root (bindgen)
 VENV=$CACHE/venv		# virtme-ng
 BINDGEN_VERSION=0.72.1
