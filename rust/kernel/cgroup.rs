@@ -60,7 +60,9 @@ pub use lock::{
 /// # Examples
 ///
 /// Walking the default hierarchy under `cgroup_mutex`; the cgroup the walk starts from comes
-/// first:
+/// first. KUnit runs this during boot, before anything creates a cgroup, so there the loop
+/// shows the use without visiting any descendant; the selftest `test_signal` walks real
+/// subtrees through [`Cgroup::signal_subtree`]:
 ///
 /// ```
 /// use kernel::cgroup::{Cgroup, CgroupMutexGuard};

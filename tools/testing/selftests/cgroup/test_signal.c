@@ -32,6 +32,7 @@
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <linux/futex.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -909,11 +910,10 @@ static void set_ready(void)
 	__atomic_store_n(&slots[my_slot].ready, 1, __ATOMIC_SEQ_CST);
 }
 
-/* Wait until slot @i's field at @off reaches @n. */
-static int wait_slot(int i, size_t off, int n)
+/* Wait until the shared @field reaches @n. */
+static int wait_int(int *field, int n)
 {
 	long deadline = now_ms() + WAIT_MS;
-	int *field = (int *)((char *)&slots[i] + off);
 
 	while (now_ms() < deadline) {
 		if (__atomic_load_n(field, __ATOMIC_SEQ_CST) >= n)
@@ -921,6 +921,12 @@ static int wait_slot(int i, size_t off, int n)
 		usleep(1000);
 	}
 	return -1;
+}
+
+/* Wait until slot @i's field at @off reaches @n. */
+static int wait_slot(int i, size_t off, int n)
+{
+	return wait_int((int *)((char *)&slots[i] + off), n);
 }
 
 #define wait_ready(i) wait_slot(i, offsetof(struct slot, ready), 1)
@@ -2204,6 +2210,204 @@ TEST_F_TIMEOUT(cgsig, finding3_no_double_delivery_under_fork_plain, 600)
 	for (round = 0; round < 5; round++)
 		double_delivery_round(_metadata, self->cg, self->cg, round);
 	munmap(slots, NR_SLOTS * sizeof(struct slot));
+}
+
+/*
+ * Children forked while a write runs by a process that the write has already
+ * signalled, but that blocks the signal: the signal stays pending in the
+ * parent, so the forks go on and nothing hands it down (a child inherits
+ * only what was sent during its own fork). Each such child must get it from
+ * the write itself, once it is linked to its cgroup, also when the walk has
+ * left that cgroup behind.
+ */
+#define NR_BIRTHS 1500
+
+struct birth {
+	int pid;
+	long ns;		/* CLOCK_MONOTONIC after fork() returned in the parent */
+};
+
+static struct birth *births;	/* slot 1's count says how many */
+
+static long now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000L + ts.tv_nsec;
+}
+
+/* Wait for the release (a futex in shared memory), then take what is pending. */
+static void unblock_when_released(int sig)
+{
+	int *word = &slots[2].go;
+	sigset_t set;
+
+	while (!__atomic_load_n(word, __ATOMIC_SEQ_CST))
+		syscall(SYS_futex, word, FUTEX_WAIT, 0, NULL, NULL, 0);
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+}
+
+static void release_all(void)
+{
+	__atomic_store_n(&slots[2].go, 1, __ATOMIC_SEQ_CST);
+	syscall(SYS_futex, &slots[2].go, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+}
+
+/* Forks until slot 0 says stop (or NR_BIRTHS), noting each birth. */
+static void *blocked_fork_loop(void *arg)
+{
+	int n = 0;
+	pid_t pid;
+
+	set_ready();
+	while (!__atomic_load_n(&slots[0].go, __ATOMIC_SEQ_CST))
+		usleep(1000);
+	while (!__atomic_load_n(&slots[0].stop, __ATOMIC_SEQ_CST) && n < NR_BIRTHS) {
+		pid = fork();
+		if (pid == 0) {
+			unblock_when_released(RTSIG);
+			for (;;)
+				pause();
+		}
+		if (pid < 0) {
+			usleep(1000);
+			continue;
+		}
+		births[n].ns = now_ns();
+		births[n].pid = pid;
+		__atomic_store_n(&slots[1].count, ++n, __ATOMIC_SEQ_CST);
+	}
+	__atomic_store_n(&slots[0].acked, 1, __ATOMIC_SEQ_CST);
+	for (;;)
+		pause();
+	return NULL;
+}
+
+/* Counts RTSIG by pid but blocks it until released; a thread forks. */
+static int blocked_forker(const char *cg, void *arg)
+{
+	sigset_t set;
+	pthread_t t;
+
+	my_slot = 0;
+	if (handle_by_pid(RTSIG))
+		return 1;
+	sigemptyset(&set);
+	sigaddset(&set, RTSIG);
+	if (sigprocmask(SIG_BLOCK, &set, NULL))
+		return 1;
+	if (pthread_create(&t, NULL, blocked_fork_loop, NULL))
+		return 1;
+	unblock_when_released(RTSIG);
+	for (;;)
+		pause();
+	return 0;
+}
+
+/*
+ * A process in a, the first cgroup of the walk, blocks a handled real-time
+ * signal and forks without pause; 150 processes of 5 threads in b, walked
+ * after a, make the walk long. One write to the parent per round: every
+ * process whose fork returned before the write did must count the signal
+ * exactly once when it unblocks it, and none more than once. Ten rounds; at
+ * least some children must have been born while the writes ran.
+ */
+TEST_F_TIMEOUT(cgsig, forked_while_parent_blocks_signal_gets_it_once, 600)
+{
+	int round, i, n, nr, during = 0, after = 0;
+	pid_t pid, fan, fans[150];
+	long start, end;
+	char *a, *b;
+
+	slots = map_slots();
+	ASSERT_NE(NULL, slots);
+	births = mmap(NULL, NR_BIRTHS * sizeof(*births), PROT_READ | PROT_WRITE,
+		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, births);
+	pid_counts = map_pid_counts();
+	ASSERT_NE(NULL, pid_counts);
+	/* Walk order: the written cgroup, then its children as created. */
+	a = mkcg(self->cg, "a");
+	b = mkcg(self->cg, "b");
+	ASSERT_TRUE(a && b);
+	fan = cg_run_nowait(b, sleepers, SLEEPERS(150, 4, 1));
+	ASSERT_GT(fan, 0);
+	ASSERT_EQ(0, wait_nr_threads(b, 150 * 5));
+	nr = read_pids(b, fans, 0, ARRAY_SIZE(fans));
+	ASSERT_EQ(150, nr);
+
+	for (round = 0; round < 10; round++) {
+		memset(slots, 0, NR_SLOTS * sizeof(struct slot));
+		memset(births, 0, NR_BIRTHS * sizeof(*births));
+		pid = cg_run_nowait(a, blocked_forker, NULL);
+		ASSERT_GT(pid, 0);
+		ASSERT_EQ(0, wait_ready(0));
+		__atomic_store_n(&slots[0].go, 1, __ATOMIC_SEQ_CST);
+		/* Forks are under way: the write must race with them. */
+		ASSERT_EQ(0, wait_count(1, 20));
+
+		start = now_ns();
+		ASSERT_EQ(0, sig_write(self->cg, RTSIG_STR));
+		end = now_ns();
+		__atomic_store_n(&slots[0].stop, 1, __ATOMIC_SEQ_CST);
+		ASSERT_EQ(0, wait_slot(0, offsetof(struct slot, acked), 1));
+		n = __atomic_load_n(&slots[1].count, __ATOMIC_SEQ_CST);
+		ASSERT_EQ(0, wait_nr_procs(a, 1 + n));
+		release_all();
+
+		/* The parent and the sleepers were there all along. */
+		EXPECT_EQ(0, wait_int(&pid_counts[pid], 1))
+			TH_LOG("round %d: the forking parent did not get it", round);
+		for (i = 0; i < nr; i++)
+			EXPECT_EQ(0, wait_int(&pid_counts[fans[i]], round + 1))
+				TH_LOG("round %d: sleeper pid %d in b missed it", round, fans[i]);
+		for (i = 0; i < n; i++) {
+			during += births[i].ns > start && births[i].ns < end;
+			after += births[i].ns >= end;
+			if (births[i].ns >= end)
+				continue;
+			EXPECT_EQ(0, wait_int(&pid_counts[births[i].pid], 1))
+				TH_LOG("round %d: pid %d born %ldus into a %ldus write: none",
+				       round, births[i].pid,
+				       (births[i].ns - start) / 1000, (end - start) / 1000);
+		}
+		/* Give a second delivery time to show up. */
+		usleep(300000);
+		EXPECT_EQ(1, pid_counts[pid]);
+		for (i = 0; i < nr; i++)
+			EXPECT_EQ(round + 1, pid_counts[fans[i]]);
+		for (i = 0; i < n; i++)
+			EXPECT_GE(1, pid_counts[births[i].pid])
+				TH_LOG("round %d: child pid %d got it %d times", round,
+				       births[i].pid, pid_counts[births[i].pid]);
+		ASSERT_FALSE(_metadata->exit_code)
+			TH_LOG("round %d: %d children born while the writes ran so far",
+			       round, during);
+
+		ASSERT_EQ(0, cg_write(a, "cgroup.kill", "1"));
+		ASSERT_EQ(0, wait_unpopulated(a));
+		ASSERT_TRUE(reaped_by(pid, SIGKILL));
+		/* The children are the subreaper's, ours, once their parent died. */
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+		pid_counts[pid] = 0;
+		for (i = 0; i < n; i++)
+			pid_counts[births[i].pid] = 0;
+	}
+	TH_LOG("%d children born while the writes ran, %d after", during, after);
+	/* Else the rounds did not race the forks with the walk at all. */
+	ASSERT_GT(during, 0);
+	ASSERT_EQ(0, cg_write(b, "cgroup.kill", "1"));
+	ASSERT_EQ(0, wait_unpopulated(b));
+	ASSERT_TRUE(reaped_by(fan, SIGKILL));
+	munmap(births, NR_BIRTHS * sizeof(*births));
+	munmap(pid_counts, pid_max * sizeof(int));
+	munmap(slots, NR_SLOTS * sizeof(struct slot));
+	free(a);
+	free(b);
 }
 
 static int go_pipe[2];		/* closed by the test: go */
