@@ -50,6 +50,11 @@ pub enum Design {
     /// v2 of the series, as implemented in kernel/cgroup/cgroup.c: F2 sends
     /// what `kargs.pending` carries, then drops its `limbo` count.
     New,
+    /// A mutant of v2 (scripts/mutants/exiting-thread-uses-up-stamp.patch):
+    /// a thread the walk meets after it was released still sets its
+    /// process's stamp, without sending; the process's live threads are then
+    /// skipped as "already signalled".
+    ReleasedUsesStamp,
 }
 
 impl Design {
@@ -58,10 +63,21 @@ impl Design {
             Design::Old => "v1",
             Design::EarlyLimbo => "v2_early_limbo",
             Design::New => "v2",
+            Design::ReleasedUsesStamp => "v2_mutant_released_uses_stamp",
         }
     }
 
-    pub const ALL: [Design; 3] = [Design::Old, Design::EarlyLimbo, Design::New];
+    /// v2 or a mutant of it: everything but what the mutant changes.
+    fn is_v2(self) -> bool {
+        matches!(self, Design::New | Design::ReleasedUsesStamp)
+    }
+
+    pub const ALL: [Design; 4] = [
+        Design::Old,
+        Design::EarlyLimbo,
+        Design::New,
+        Design::ReleasedUsesStamp,
+    ];
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -524,7 +540,7 @@ fn writer(k: &K, writes: &[usize]) {
         let _m = k.cgroup_mutex.lock().unwrap();
         match k.design {
             Design::Old => old_write(k, wi),
-            Design::EarlyLimbo | Design::New => new_write(k, wi),
+            Design::EarlyLimbo | Design::New | Design::ReleasedUsesStamp => new_write(k, wi),
         }
     }
 }
@@ -659,7 +675,7 @@ fn new_write(k: &K, wi: usize) {
     }
     k.step(|w| w.log(who, format!("W2 limbo[{}]==0", slot)));
     // W3 (v2: no tasklist_lock; v2_early_limbo: the draft held it, relaxed per batch)
-    let mut tl = if k.design == Design::New {
+    let mut tl = if k.design.is_v2() {
         None
     } else {
         Some(k.tasklist.read().unwrap())
@@ -675,7 +691,7 @@ fn new_write(k: &K, wi: usize) {
                     for &t in &w.cgs[d].tasks {
                         // v2 meets released threads still on the list (and
                         // skips them under siglock); the draft saw live ones only.
-                        if !passed.contains(&t) && (w.threads[t].live || k.design == Design::New) {
+                        if !passed.contains(&t) && (w.threads[t].live || k.design.is_v2()) {
                             passed.push(t);
                             return Some((t, w.threads[t].proc_, w.threads[t].kthread));
                         }
@@ -684,14 +700,25 @@ fn new_write(k: &K, wi: usize) {
                 })
             };
             let Some((t, p, kth)) = next else { break };
-            if !kth && k.design == Design::New {
+            if !kth && k.design.is_v2() {
                 // cgroup_signal_once(): under the process's siglock, skip a thread
                 // that is exiting or released, else check and set the stamp and
                 // send in the same section.
                 let _s = k.siglock.lock().unwrap();
                 let prev = k.stamp[p].load(SeqCst);
                 let live = k.step(|w| w.threads[t].live);
-                if !live {
+                if !live && k.design == Design::ReleasedUsesStamp {
+                    k.stamp[p].store(id, SeqCst);
+                    k.step(|w| {
+                        let msg = format!(
+                            "walk meets {}: released, stamp {}->{} without sending (mutant)",
+                            w.tname(t),
+                            prev,
+                            id
+                        );
+                        w.log(who, msg)
+                    });
+                } else if !live {
                     k.step(|w| {
                         let msg = format!("walk meets {}: exiting -> skip", w.tname(t));
                         w.log(who, msg)
@@ -896,7 +923,7 @@ fn fork_f0_f1(k: &K, t: usize, clone_thread: bool) -> Option<ForkState> {
                     );
                 }
             }
-            Design::EarlyLimbo | Design::New => {
+            Design::EarlyLimbo | Design::New | Design::ReleasedUsesStamp => {
                 st.e = w.epoch;
                 let _ = write!(msg, "; e={} limbo[{}]++", st.e, st.e & 1);
                 if let Some(wi) = w.active {
@@ -986,8 +1013,8 @@ fn fork_f2(k: &K, st: ForkState) {
                 k.step(|w| w.send(who, st.c, wi, "F2 replay of sent[] > snap"));
             }
         }
-        Design::EarlyLimbo | Design::New => {
-            let late = k.design == Design::New;
+        Design::EarlyLimbo | Design::New | Design::ReleasedUsesStamp => {
+            let late = k.design.is_v2();
             {
                 let _c = k.css.lock().unwrap();
                 k.step(|w| {
@@ -1310,6 +1337,10 @@ pub fn expect(d: Design, s: Scenario) -> Expect {
         // Documented: two overlapping writes of one signal reach the child once.
         (Design::New, SameSigTwice) => Expect::OnlyForkEscape,
         (Design::New, _) => Expect::Pass,
+        // The mutant misses the exec'ing process when the walk meets the
+        // released old leader first.
+        (Design::ReleasedUsesStamp, Exec) => Expect::Counterexample,
+        (Design::ReleasedUsesStamp, _) => Expect::NotRun,
     }
 }
 

@@ -50,4 +50,5 @@ cases! {
     v2_limbo: New, Limbo;
     v2_thread_fork: New, ThreadFork;
     v2_same_rt_signal_twice: New, SameSigTwice;
+    v2_mutant_released_uses_stamp_exec: ReleasedUsesStamp, Exec;
 }
