@@ -5,7 +5,7 @@
 SHELL := /bin/bash
 S := scripts
 
-.PHONY: help setup base assemble writeback build test run repeat stress mutants bench series series-check shell check clean distclean
+.PHONY: help setup base assemble writeback build test run repeat stress stall mutants bench series series-check shell check clean distclean
 
 help:
 	@echo 'make test       set up, build the debug kernel, boot it, run every test;'
@@ -13,9 +13,10 @@ help:
 	@echo 'make run        set up, build, boot and show echo 9 > cgroup.signal'
 	@echo '                ending a live process tree'
 	@echo 'make repeat     run test_signal cases N times in one boot (CASES=, N=20;'
-	@echo '                default: the forkbomb cases)'
+	@echo '                default: the cases whose forks race with the write)'
 	@echo 'make stress     bounded concurrent stress on the debug kernel'
 	@echo '                (STRESS_SECONDS=120); ends with a one-line summary'
+	@echo 'make stall      forks and exits outside a 10,000-process walk: held up?'
 	@echo 'make mutants    apply each deliberate bug of scripts/mutants/ in turn and'
 	@echo '                show which suite (test_signal, stress) catches it'
 	@echo 'make bench      benchmark kernel: cgroup.signal vs cgroup.kill vs the'
@@ -58,6 +59,9 @@ repeat:
 
 stress:
 	@$(S)/stress.sh
+
+stall:
+	@$(S)/stall.sh
 
 mutants:
 	@$(S)/mutants.sh
