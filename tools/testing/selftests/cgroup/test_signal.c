@@ -118,13 +118,31 @@ static int wait_unpopulated(const char *cg)
 	return ret;
 }
 
+/*
+ * The number of lines of @cg's @file, or -1. Unlike cg_read_lc(), whose
+ * buffer is a page, it counts a cgroup.threads of hundreds of five-digit
+ * tids whole.
+ */
+static long nr_lines(const char *cg, const char *file)
+{
+	static char buf[1 << 20];
+	long n = 0;
+	char *p;
+
+	if (cg_read(cg, file, buf, sizeof(buf)))
+		return -1;
+	for (p = buf; *p; p++)
+		n += *p == '\n';
+	return n;
+}
+
 /* Wait until @cg's @file (cgroup.procs, cgroup.threads) lists @n entries. */
 static int wait_nr(const char *cg, const char *file, int n)
 {
 	long deadline = now_ms() + WAIT_MS;
 
 	while (now_ms() < deadline) {
-		if (cg_read_lc(cg, file) == n)
+		if (nr_lines(cg, file) == n)
 			return 0;
 		usleep(10000);
 	}
@@ -171,7 +189,7 @@ static int sleeper(const char *cg, void *arg)
 /* Start @n sleepers in @cg, their pids in @pids. */
 static int spawn(const char *cg, int n, pid_t *pids)
 {
-	int before = cg_read_lc(cg, "cgroup.procs");
+	int before = nr_lines(cg, "cgroup.procs");
 	int i;
 
 	for (i = 0; i < n; i++) {
@@ -316,7 +334,7 @@ TEST_F_TIMEOUT(cgsig, kills_100_processes, 120)
 	ASSERT_EQ(0, wait_unpopulated(self->cg));
 	for (i = 0; i < 100; i++)
 		ASSERT_TRUE(reaped_by(pids[i], SIGKILL)) TH_LOG("pid %d", pids[i]);
-	ASSERT_EQ(0, cg_read_lc(self->cg, "cgroup.procs"));
+	ASSERT_EQ(0, nr_lines(self->cg, "cgroup.procs"));
 }
 
 /*
@@ -406,7 +424,7 @@ TEST_F_TIMEOUT(cgsig, multithreaded_process_dies, 120)
 	ASSERT_EQ(0, kill_write(self->cg, "9"));
 	ASSERT_EQ(0, wait_unpopulated(self->cg));
 	ASSERT_TRUE(reaped_by(pid, SIGKILL));
-	ASSERT_EQ(0, cg_read_lc(self->cg, "cgroup.threads"));
+	ASSERT_EQ(0, nr_lines(self->cg, "cgroup.threads"));
 }
 
 /*
@@ -453,15 +471,15 @@ TEST_F_TIMEOUT(cgsig, forkbomb_gone_after_one_write, 120)
 	pid = cg_run_nowait(bomb, forkbomb, NULL);
 	ASSERT_GT(pid, 0);
 	/* Let it grow: the write must race with forks in flight. */
-	for (i = 0; i < 1000 && cg_read_lc(bomb, "cgroup.procs") < 50; i++)
+	for (i = 0; i < 1000 && nr_lines(bomb, "cgroup.procs") < 50; i++)
 		usleep(10000);
-	ASSERT_GE(cg_read_lc(bomb, "cgroup.procs"), 50);
+	ASSERT_GE(nr_lines(bomb, "cgroup.procs"), 50);
 
 	ASSERT_EQ(0, kill_write(bomb, "9"));
 	ASSERT_EQ(0, wait_unpopulated(bomb)) TH_LOG("%ld processes escaped",
-						    cg_read_lc(bomb, "cgroup.procs"));
+						    nr_lines(bomb, "cgroup.procs"));
 	ASSERT_TRUE(reaped_by(pid, SIGKILL));
-	ASSERT_EQ(0, cg_read_lc(bomb, "cgroup.procs"));
+	ASSERT_EQ(0, nr_lines(bomb, "cgroup.procs"));
 	free(bomb);
 }
 
@@ -676,7 +694,7 @@ TEST_F_TIMEOUT(cgsig, bad_input_is_refused_and_kills_nothing, 120)
 	usleep(200000);
 	for (i = 0; i < 3; i++)
 		ASSERT_TRUE(alive(pids[i]));
-	ASSERT_EQ(3, cg_read_lc(self->cg, "cgroup.procs"));
+	ASSERT_EQ(3, nr_lines(self->cg, "cgroup.procs"));
 }
 
 /* A write through a file opened before its cgroup was removed fails. */
@@ -1188,9 +1206,9 @@ static pid_t start_forkbomb(const char *root, const char *parent, char **bomb,
 	if (pid < 0)
 		return -1;
 	/* Let it grow: the write must race with forks in flight. */
-	for (i = 0; i < 1000 && cg_read_lc(*bomb, "cgroup.procs") < n; i++)
+	for (i = 0; i < 1000 && nr_lines(*bomb, "cgroup.procs") < n; i++)
 		usleep(10000);
-	return cg_read_lc(*bomb, "cgroup.procs") >= n ? pid : -1;
+	return nr_lines(*bomb, "cgroup.procs") >= n ? pid : -1;
 }
 
 /*
@@ -1227,7 +1245,7 @@ TEST_F_TIMEOUT(cgsig, forkbomb_stopped_by_one_sigstop, 120)
 
 	ASSERT_EQ(0, sig_write(bomb, "18"));
 	ASSERT_EQ(0, wait_unpopulated(bomb)) TH_LOG("%ld processes escaped",
-						    cg_read_lc(bomb, "cgroup.procs"));
+						    nr_lines(bomb, "cgroup.procs"));
 	ASSERT_TRUE(reaped_by(pid, SIGTERM));
 	free(bomb);
 }
@@ -1243,7 +1261,7 @@ TEST_F_TIMEOUT(cgsig, forkbomb_gone_after_one_sigterm, 120)
 
 	ASSERT_EQ(0, sig_write(bomb, "15"));
 	ASSERT_EQ(0, wait_unpopulated(bomb)) TH_LOG("%ld processes escaped",
-						    cg_read_lc(bomb, "cgroup.procs"));
+						    nr_lines(bomb, "cgroup.procs"));
 	ASSERT_TRUE(reaped_by(pid, SIGTERM));
 	free(bomb);
 }
@@ -1867,14 +1885,14 @@ TEST_F_TIMEOUT(cgsig, finding1_moved_leaderless_process, 120)
 	ASSERT_EQ(0, wait_leader_exited(pid));
 	ASSERT_EQ(0, wait_nr_threads(a, 3));
 	ASSERT_EQ(0, cg_write_numeric(b, "cgroup.procs", pid));
-	ASSERT_EQ(3, cg_read_lc(b, "cgroup.threads"));
-	ASSERT_EQ(0, cg_read_lc(a, "cgroup.threads"));
+	ASSERT_EQ(3, nr_lines(b, "cgroup.threads"));
+	ASSERT_EQ(0, nr_lines(a, "cgroup.threads"));
 	ASSERT_EQ(0, cg_read_strcmp(b, "cgroup.events", "populated 1\nfrozen 0\n"));
 
 	ASSERT_EQ(0, kill_write(b, "9"));
 	ASSERT_EQ(0, wait_unpopulated(b))
 		TH_LOG("the moved process survived: %ld threads left in b",
-		       cg_read_lc(b, "cgroup.threads"));
+		       nr_lines(b, "cgroup.threads"));
 	ASSERT_TRUE(reaped_by(pid, SIGKILL));
 	free(a);
 	free(b);
@@ -1901,7 +1919,7 @@ TEST_F_TIMEOUT(cgsig, finding1_zombie_leader_left_behind_gets_nothing, 120)
 	ASSERT_EQ(0, wait_ready(0));
 	ASSERT_EQ(0, wait_leader_exited(pid));
 	ASSERT_EQ(0, cg_write_numeric(b, "cgroup.procs", pid));
-	ASSERT_EQ(3, cg_read_lc(b, "cgroup.threads"));
+	ASSERT_EQ(3, nr_lines(b, "cgroup.threads"));
 	ASSERT_EQ(0, cg_read_strcmp(a, "cgroup.events", "populated 0\nfrozen 0\n"));
 
 	ASSERT_EQ(0, sig_write(a, RTSIG_STR));
@@ -2064,7 +2082,7 @@ TEST_F_TIMEOUT(cgsig, finding2_fork_escape_threaded, 600)
 		ASSERT_GT(pid, 0);
 		ASSERT_EQ(0, wait_ready(0));
 		ASSERT_EQ(0, cg_write_numeric(t2, "cgroup.threads", pid));
-		ASSERT_EQ(1, cg_read_lc(t2, "cgroup.threads"));
+		ASSERT_EQ(1, nr_lines(t2, "cgroup.threads"));
 		__atomic_store_n(&slots[0].go, 1, __ATOMIC_SEQ_CST);
 		/* Forks are under way: the write must race with them. */
 		ASSERT_EQ(0, wait_count(1, 40));
@@ -2073,9 +2091,9 @@ TEST_F_TIMEOUT(cgsig, finding2_fork_escape_threaded, 600)
 		usleep(100000);
 		ASSERT_EQ(0, wait_unpopulated(A))
 			TH_LOG("round %d: %ld processes survived (threads: A %ld, t1 %ld, t2 %ld)",
-			       round, cg_read_lc(A, "cgroup.procs"),
-			       cg_read_lc(A, "cgroup.threads"), cg_read_lc(t1, "cgroup.threads"),
-			       cg_read_lc(t2, "cgroup.threads"));
+			       round, nr_lines(A, "cgroup.procs"),
+			       nr_lines(A, "cgroup.threads"), nr_lines(t1, "cgroup.threads"),
+			       nr_lines(t2, "cgroup.threads"));
 		ASSERT_TRUE(reaped_by(pid, SIGKILL));
 		ASSERT_TRUE(reaped_by(fan, SIGKILL));
 	}
@@ -2675,9 +2693,9 @@ TEST_F_TIMEOUT(cgsig, threads_spread_over_threaded_subtree_once, 120)
 	ASSERT_EQ(0, cg_write_numeric(t1, "cgroup.threads", tids[1]));
 	ASSERT_EQ(0, cg_write_numeric(t1, "cgroup.threads", tids[2]));
 	ASSERT_EQ(0, cg_write_numeric(t2, "cgroup.threads", tids[4]));
-	ASSERT_EQ(1, cg_read_lc(self->cg, "cgroup.threads"));
-	ASSERT_EQ(2, cg_read_lc(t1, "cgroup.threads"));
-	ASSERT_EQ(2, cg_read_lc(t2, "cgroup.threads"));
+	ASSERT_EQ(1, nr_lines(self->cg, "cgroup.threads"));
+	ASSERT_EQ(2, nr_lines(t1, "cgroup.threads"));
+	ASSERT_EQ(2, nr_lines(t2, "cgroup.threads"));
 
 	ASSERT_EQ(-EOPNOTSUPP, sig_write(t1, RTSIG_STR));
 	ASSERT_EQ(-EOPNOTSUPP, sig_write(t2, RTSIG_STR));
