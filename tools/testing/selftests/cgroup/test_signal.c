@@ -119,17 +119,41 @@ static int wait_unpopulated(const char *cg)
 }
 
 /*
- * The number of lines of @cg's @file, or -1. Unlike cg_read_lc(), whose
- * buffer is a page, it counts a cgroup.threads of hundreds of five-digit
- * tids whole.
+ * Read @cg's @file whole into @buf (NUL-terminated, at most @size - 1
+ * bytes): 0, or -1. Unlike cg_read(), which reads once, and so a page at
+ * most from a seq_file, it reads to the end: a cgroup.threads of hundreds of
+ * five-digit tids is more than a page.
  */
+static int read_all(const char *cg, const char *file, char *buf, size_t size)
+{
+	char path[PATH_MAX];
+	ssize_t len = 0;
+	size_t got = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", cg, file);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	while (got < size - 1) {
+		len = read(fd, buf + got, size - 1 - got);
+		if (len <= 0)
+			break;
+		got += len;
+	}
+	close(fd);
+	buf[got] = 0;
+	return len < 0 || got == size - 1 ? -1 : 0;
+}
+
+/* The number of lines of @cg's @file, or -1. */
 static long nr_lines(const char *cg, const char *file)
 {
 	static char buf[1 << 20];
 	long n = 0;
 	char *p;
 
-	if (cg_read(cg, file, buf, sizeof(buf)))
+	if (read_all(cg, file, buf, sizeof(buf)))
 		return -1;
 	for (p = buf; *p; p++)
 		n += *p == '\n';
@@ -1027,7 +1051,7 @@ static bool all_procs_in_state(const char *cg, char state, int *nr)
 {
 	char buf[65536], path[64], *line, *save;
 
-	if (cg_read(cg, "cgroup.procs", buf, sizeof(buf)))
+	if (read_all(cg, "cgroup.procs", buf, sizeof(buf)))
 		return false;
 	*nr = 0;
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -2108,7 +2132,7 @@ static int read_pids(const char *cg, pid_t *pids, int n, int max)
 {
 	char buf[65536], *line, *save;
 
-	if (cg_read(cg, "cgroup.procs", buf, sizeof(buf)))
+	if (read_all(cg, "cgroup.procs", buf, sizeof(buf)))
 		return -1;
 	for (line = strtok_r(buf, "\n", &save); line && n < max;
 	     line = strtok_r(NULL, "\n", &save))
@@ -2325,32 +2349,93 @@ static int blocked_forker(const char *cg, void *arg)
 	return 0;
 }
 
+static long *cutoff;		/* shared: see pending_marker() */
+
+/*
+ * Counts RTSIG by pid but blocks it until released. Meanwhile it notes in
+ * *cutoff the last time at which the signal was not pending yet: the write
+ * had not reached it by then. In the cgroup walked last, that is a time
+ * before the write ended.
+ */
+static int pending_marker(const char *cg, void *arg)
+{
+	sigset_t set, pend;
+	long t;
+
+	my_slot = 3;
+	if (handle_by_pid(RTSIG))
+		return 1;
+	sigemptyset(&set);
+	sigaddset(&set, RTSIG);
+	if (sigprocmask(SIG_BLOCK, &set, NULL))
+		return 1;
+	set_ready();
+	for (;;) {
+		t = now_ns();
+		if (sigpending(&pend))
+			return 1;
+		if (sigismember(&pend, RTSIG))
+			break;
+		__atomic_store_n(cutoff, t, __ATOMIC_SEQ_CST);
+		usleep(100);
+	}
+	__atomic_store_n(&slots[3].acked, 1, __ATOMIC_SEQ_CST);
+	unblock_when_released(RTSIG);
+	for (;;)
+		pause();
+	return 0;
+}
+
+/* Wait until every one of @n pids counts @want, within one WAIT_MS. */
+static int wait_counts(const pid_t *pids, int n, int want)
+{
+	long deadline = now_ms() + WAIT_MS;
+	int i = 0;
+
+	while (i < n) {
+		if (__atomic_load_n(&pid_counts[pids[i]], __ATOMIC_SEQ_CST) >= want) {
+			i++;
+			continue;
+		}
+		if (now_ms() > deadline)
+			return -1;
+		usleep(1000);
+	}
+	return 0;
+}
+
 /*
  * A process in a, the first cgroup of the walk, blocks a handled real-time
  * signal and forks without pause; 150 processes of 5 threads in b, walked
- * after a, make the walk long. One write to the parent per round: every
- * process whose fork returned before the write did must count the signal
- * exactly once when it unblocks it, and none more than once. Ten rounds; at
- * least some children must have been born while the writes ran.
+ * after a, make the walk long; a marker in c, walked last, notes until when
+ * the write had not reached it. One write to the parent per round: every
+ * process whose fork returned before that time (so before the write ended)
+ * must count the signal exactly once when it unblocks it, and none more than
+ * once. Ten rounds; some children must have been born between the start of
+ * the write and that time.
  */
 TEST_F_TIMEOUT(cgsig, forked_while_parent_blocks_signal_gets_it_once, 600)
 {
-	int round, i, n, nr, during = 0, after = 0;
-	pid_t pid, fan, fans[150];
-	long start, end;
-	char *a, *b;
+	int round, i, n, nr, covered, during = 0, after = 0;
+	pid_t pid, marker, fan, fans[150], kids[NR_BIRTHS];
+	char *a, *b, *c;
+	long start, cut;
 
 	slots = map_slots();
 	ASSERT_NE(NULL, slots);
 	births = mmap(NULL, NR_BIRTHS * sizeof(*births), PROT_READ | PROT_WRITE,
 		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, births);
+	cutoff = mmap(NULL, sizeof(*cutoff), PROT_READ | PROT_WRITE,
+		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, cutoff);
 	pid_counts = map_pid_counts();
 	ASSERT_NE(NULL, pid_counts);
 	/* Walk order: the written cgroup, then its children as created. */
 	a = mkcg(self->cg, "a");
 	b = mkcg(self->cg, "b");
-	ASSERT_TRUE(a && b);
+	c = mkcg(self->cg, "c");
+	ASSERT_TRUE(a && b && c);
 	fan = cg_run_nowait(b, sleepers, SLEEPERS(150, 4, 1));
 	ASSERT_GT(fan, 0);
 	ASSERT_EQ(0, wait_nr_threads(b, 150 * 5));
@@ -2360,6 +2445,10 @@ TEST_F_TIMEOUT(cgsig, forked_while_parent_blocks_signal_gets_it_once, 600)
 	for (round = 0; round < 10; round++) {
 		memset(slots, 0, NR_SLOTS * sizeof(struct slot));
 		memset(births, 0, NR_BIRTHS * sizeof(*births));
+		*cutoff = 0;
+		marker = cg_run_nowait(c, pending_marker, NULL);
+		ASSERT_GT(marker, 0);
+		ASSERT_EQ(0, wait_ready(3));
 		pid = cg_run_nowait(a, blocked_forker, NULL);
 		ASSERT_GT(pid, 0);
 		ASSERT_EQ(0, wait_ready(0));
@@ -2369,63 +2458,79 @@ TEST_F_TIMEOUT(cgsig, forked_while_parent_blocks_signal_gets_it_once, 600)
 
 		start = now_ns();
 		ASSERT_EQ(0, sig_write(self->cg, RTSIG_STR));
-		end = now_ns();
 		__atomic_store_n(&slots[0].stop, 1, __ATOMIC_SEQ_CST);
 		ASSERT_EQ(0, wait_slot(0, offsetof(struct slot, acked), 1));
+		ASSERT_EQ(0, wait_slot(3, offsetof(struct slot, acked), 1))
+			TH_LOG("round %d: the marker in c never saw the signal pending", round);
+		cut = __atomic_load_n(cutoff, __ATOMIC_SEQ_CST);
 		n = __atomic_load_n(&slots[1].count, __ATOMIC_SEQ_CST);
 		ASSERT_EQ(0, wait_nr_procs(a, 1 + n));
 		release_all();
 
-		/* The parent and the sleepers were there all along. */
-		EXPECT_EQ(0, wait_int(&pid_counts[pid], 1))
+		/* Those there all along, and the children born before the cut. */
+		EXPECT_EQ(0, wait_counts(&pid, 1, 1))
 			TH_LOG("round %d: the forking parent did not get it", round);
-		for (i = 0; i < nr; i++)
-			EXPECT_EQ(0, wait_int(&pid_counts[fans[i]], round + 1))
-				TH_LOG("round %d: sleeper pid %d in b missed it", round, fans[i]);
-		for (i = 0; i < n; i++) {
-			during += births[i].ns > start && births[i].ns < end;
-			after += births[i].ns >= end;
-			if (births[i].ns >= end)
-				continue;
-			EXPECT_EQ(0, wait_int(&pid_counts[births[i].pid], 1))
-				TH_LOG("round %d: pid %d born %ldus into a %ldus write: none",
-				       round, births[i].pid,
-				       (births[i].ns - start) / 1000, (end - start) / 1000);
+		EXPECT_EQ(0, wait_counts(&marker, 1, 1));
+		EXPECT_EQ(0, wait_counts(fans, nr, round + 1))
+			TH_LOG("round %d: a sleeper in b missed it", round);
+		for (i = covered = 0; i < n; i++) {
+			during += births[i].ns > start && births[i].ns < cut;
+			after += births[i].ns >= cut;
+			if (births[i].ns < cut)
+				kids[covered++] = births[i].pid;
 		}
+		EXPECT_EQ(0, wait_counts(kids, covered, 1));
 		/* Give a second delivery time to show up. */
 		usleep(300000);
 		EXPECT_EQ(1, pid_counts[pid]);
+		EXPECT_EQ(1, pid_counts[marker]);
 		for (i = 0; i < nr; i++)
 			EXPECT_EQ(round + 1, pid_counts[fans[i]]);
-		for (i = 0; i < n; i++)
-			EXPECT_GE(1, pid_counts[births[i].pid])
-				TH_LOG("round %d: child pid %d got it %d times", round,
-				       births[i].pid, pid_counts[births[i].pid]);
+		for (i = 0; i < n; i++) {
+			int got = pid_counts[births[i].pid];
+
+			if (births[i].ns < cut) {
+				EXPECT_EQ(1, got)
+					TH_LOG("round %d: pid %d born %ldus into the write got %d",
+					       round, births[i].pid,
+					       (births[i].ns - start) / 1000, got);
+			} else {
+				EXPECT_GE(1, got)
+					TH_LOG("round %d: pid %d got it %d times", round,
+					       births[i].pid, got);
+			}
+		}
 		ASSERT_FALSE(_metadata->exit_code)
-			TH_LOG("round %d: %d children born while the writes ran so far",
-			       round, during);
+			TH_LOG("round %d: %d children born in the first %ldus of writes",
+			       round, during, (cut - start) / 1000);
 
 		ASSERT_EQ(0, cg_write(a, "cgroup.kill", "1"));
+		ASSERT_EQ(0, cg_write(c, "cgroup.kill", "1"));
 		ASSERT_EQ(0, wait_unpopulated(a));
+		ASSERT_EQ(0, wait_unpopulated(c));
 		ASSERT_TRUE(reaped_by(pid, SIGKILL));
+		ASSERT_TRUE(reaped_by(marker, SIGKILL));
 		/* The children are the subreaper's, ours, once their parent died. */
 		while (waitpid(-1, NULL, WNOHANG) > 0)
 			;
 		pid_counts[pid] = 0;
+		pid_counts[marker] = 0;
 		for (i = 0; i < n; i++)
 			pid_counts[births[i].pid] = 0;
 	}
-	TH_LOG("%d children born while the writes ran, %d after", during, after);
+	TH_LOG("%d children born in the covered part of the writes, %d after", during, after);
 	/* Else the rounds did not race the forks with the walk at all. */
 	ASSERT_GT(during, 0);
 	ASSERT_EQ(0, cg_write(b, "cgroup.kill", "1"));
 	ASSERT_EQ(0, wait_unpopulated(b));
 	ASSERT_TRUE(reaped_by(fan, SIGKILL));
 	munmap(births, NR_BIRTHS * sizeof(*births));
+	munmap(cutoff, sizeof(*cutoff));
 	munmap(pid_counts, pid_max * sizeof(int));
 	munmap(slots, NR_SLOTS * sizeof(struct slot));
 	free(a);
 	free(b);
+	free(c);
 }
 
 static int go_pipe[2];		/* closed by the test: go */
