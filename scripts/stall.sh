@@ -3,10 +3,11 @@
 # make stall: does a long cgroup.signal walk hold up forks and exits outside
 # the written subtree? Boots the debug test kernel (hung-task detector set to
 # 10 s in the guest) and runs stress/cgsig_stall: NR_VICTIMS (default 10000)
-# sleepers written SIGCONT back to back while the cgroup2 mount's
-# favordynmods flips, against the fork+exit latency of a loop outside,
-# compared with quiet phases of the same run. Ends with one line
-#   stall: worst fork+exit outside X% of the mean walk (quiet: Y%), S splats
+# sleepers written SIGCONT back to back (alone, then while the cgroup2
+# mount's favordynmods flips), against the fork+exit and thread start+exit
+# latency of a loop outside, compared with quiet phases of the same run.
+# Ends with one line
+#   stall: worst fork+exit outside W% of the mean walk (quiet Q%, remount R%), S splats
 # and fails on a splat (a hung task among them) or if the program failed.
 . "$(dirname "$0")/lib.sh"
 

@@ -7,7 +7,7 @@ cd "$R" || exit 1
 rm -f complete stall.txt
 echo 10 >/proc/sys/kernel/hung_task_timeout_secs
 dmesg >dmesg-boot.txt
-timeout -k 10 1800 "$STALL" >stall.txt 2>stall.err </dev/null
+CGSIG_STALL_VM=1 timeout -k 10 1800 "$STALL" >stall.txt 2>stall.err </dev/null
 echo $? >stall.rc
 dmesg >dmesg.txt
 sync
