@@ -232,6 +232,7 @@ int main(void)
 		die("mmap");
 	mkdir(BASE, 0755);
 	write_file("/sys/fs/cgroup/cgroup.subtree_control", "+pids");
+	write_file(BASE "/cgroup.subtree_control", "+pids");
 	mkdir(BASE "/victims", 0755);
 	mkdir(BASE "/outside", 0755);
 
