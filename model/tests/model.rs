@@ -51,4 +51,5 @@ cases! {
     v2_thread_fork: New, ThreadFork;
     v2_same_rt_signal_twice: New, SameSigTwice;
     v2_mutant_released_uses_stamp_exec: ReleasedUsesStamp, Exec;
+    v2_mutant_no_fork_drain_limbo: NoDrain, Limbo;
 }

@@ -585,6 +585,19 @@ static char proc_state(pid_t pid)
 	return p && p[1] == ' ' ? p[2] : '?';
 }
 
+/* Wait up to @ms until @pid is in @state: whether it is. */
+static bool wait_state(pid_t pid, char state, int ms)
+{
+	long deadline = now_ms() + ms;
+
+	while (now_ms() < deadline) {
+		if (proc_state(pid) == state)
+			return true;
+		usleep(10000);
+	}
+	return proc_state(pid) == state;
+}
+
 /* A vfork parent (waiting for its child) and the child both die. */
 TEST_F_TIMEOUT(cgsig, vfork_pair_dies, 120)
 {
@@ -593,8 +606,11 @@ TEST_F_TIMEOUT(cgsig, vfork_pair_dies, 120)
 	pid = cg_run_nowait(self->cg, vforker, NULL);
 	ASSERT_GT(pid, 0);
 	ASSERT_EQ(0, wait_nr_procs(self->cg, 2));
-	/* Waiting for the vfork child: uninterruptible, but killable. */
-	ASSERT_EQ('D', proc_state(pid));
+	/*
+	 * Waiting for the vfork child: uninterruptible, but killable. The child
+	 * is listed before the parent gets there: wait for it.
+	 */
+	ASSERT_TRUE(wait_state(pid, 'D', WAIT_MS));
 
 	ASSERT_EQ(0, kill_write(self->cg, "9"));
 	ASSERT_EQ(0, wait_unpopulated(self->cg));
@@ -2724,10 +2740,8 @@ TEST_F_TIMEOUT(cgsig, finding5_exec_by_non_leader, 120)
 	pid = cg_run_nowait(self->cg, exec_by_thread, &h);
 	ASSERT_GT(pid, 0);
 	ASSERT_EQ(0, wait_ready(0));
-	deadline = now_ms() + WAIT_MS;
-	while (proc_state(pid) != 'D' && now_ms() < deadline)
-		usleep(10000);
-	ASSERT_EQ('D', proc_state(pid)) TH_LOG("the pipe's mutex does not hold the leader");
+	ASSERT_TRUE(wait_state(pid, 'D', WAIT_MS))
+		TH_LOG("the pipe's mutex does not hold the leader");
 
 	/* exec: de_thread() queues SIGKILL on the leader and waits for it. */
 	__atomic_store_n(&slots[0].go, 1, __ATOMIC_SEQ_CST);
@@ -2917,18 +2931,6 @@ static int job_sleeper(const char *cg, void *arg)
 	for (;;)
 		pause();
 	return 0;
-}
-
-static bool wait_state(pid_t pid, char state, int ms)
-{
-	long deadline = now_ms() + ms;
-
-	while (now_ms() < deadline) {
-		if (proc_state(pid) == state)
-			return true;
-		usleep(10000);
-	}
-	return proc_state(pid) == state;
 }
 
 /*
