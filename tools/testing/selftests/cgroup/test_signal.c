@@ -2344,18 +2344,23 @@ static void *blocked_fork_loop(void *arg)
 	return NULL;
 }
 
+/* Count @sig by pid, but block it (in every thread created from now on). */
+static int count_but_block(int sig)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	return handle_by_pid(sig) || sigprocmask(SIG_BLOCK, &set, NULL) ? -1 : 0;
+}
+
 /* Counts RTSIG by pid but blocks it until released; a thread forks. */
 static int blocked_forker(const char *cg, void *arg)
 {
-	sigset_t set;
 	pthread_t t;
 
 	my_slot = 0;
-	if (handle_by_pid(RTSIG))
-		return 1;
-	sigemptyset(&set);
-	sigaddset(&set, RTSIG);
-	if (sigprocmask(SIG_BLOCK, &set, NULL))
+	if (count_but_block(RTSIG))
 		return 1;
 	if (pthread_create(&t, NULL, blocked_fork_loop, NULL))
 		return 1;
@@ -2375,15 +2380,11 @@ static long *cutoff;		/* shared: see pending_marker() */
  */
 static int pending_marker(const char *cg, void *arg)
 {
-	sigset_t set, pend;
+	sigset_t pend;
 	long t;
 
 	my_slot = 3;
-	if (handle_by_pid(RTSIG))
-		return 1;
-	sigemptyset(&set);
-	sigaddset(&set, RTSIG);
-	if (sigprocmask(SIG_BLOCK, &set, NULL))
+	if (count_but_block(RTSIG))
 		return 1;
 	set_ready();
 	for (;;) {
