@@ -25,7 +25,7 @@ import pathlib
 import statistics
 import sys
 
-from report import SPLAT_RES, strip_ts
+from report import splats as dmesg_splats
 
 METHODS = ["cgroup.signal", "cgroup.kill", "userspace-loop", "userspace-freeze"]
 COLORS = dict(zip(METHODS, ["tab:blue", "tab:orange", "tab:green", "tab:red"]))
@@ -216,11 +216,7 @@ def main():
     if not runs:
         print("FAIL: no results")
         return 1
-    dmesg = r / "dmesg.txt"
-    splats = [strip_ts(line) for line in dmesg.read_text(errors="replace").splitlines()
-              if any(p.search(line) for p in SPLAT_RES)] if dmesg.exists() else ["no dmesg"]
-    for line in splats[:20]:
-        print(f"     | {line}")
+    splats = dmesg_splats(r)
     if splats:
         print(f"FAIL: {len(splats)} kernel log lines report a problem")
         ok = False

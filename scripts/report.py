@@ -103,6 +103,19 @@ def strip_ts(line):
     return TS_RE.sub("", line.rstrip("\n"))
 
 
+def splats(results):
+    """The lines of results/dmesg.txt that report a kernel problem (timestamps
+    stripped), the first 20 printed; ["no dmesg"] if the guest left no log."""
+    log = results / "dmesg.txt"
+    if not log.exists():
+        return ["no dmesg"]
+    hits = [strip_ts(l) for l in log.read_text(errors="replace").splitlines()
+            if any(r.search(l) for r in SPLAT_RES)]
+    for h in hits[:20]:
+        print(f"     | {h}")
+    return hits
+
+
 def kselftest(tally, results, name):
     tap = results / f"{name}.tap"
     rc_file = results / f"{name}.rc"
@@ -200,16 +213,12 @@ def kunit(tally, results, required):
 
 
 def dmesg_scan(tally, results):
-    log = results / "dmesg.txt"
-    if not log.exists():
+    if not (results / "dmesg.txt").exists():
         tally.add("dmesg: no kernel warnings", "fail", "no dmesg captured")
         return
-    hits = [strip_ts(l) for l in log.read_text(errors="replace").splitlines()
-            if any(r.search(l) for r in SPLAT_RES)]
+    hits = splats(results)
     if hits:
         tally.add("dmesg: no kernel warnings", "fail", f"{len(hits)} report lines, first: {hits[0]}")
-        for h in hits[:20]:
-            print(f"     | {h}")
     else:
         tally.add("dmesg: no kernel warnings", "pass")
 

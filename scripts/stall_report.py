@@ -13,7 +13,7 @@ the walks phase's worst fork+exit would be 100% or more.
 import pathlib
 import sys
 
-from report import SPLAT_RES, strip_ts
+from report import splats as dmesg_splats
 
 PHASES = ("quiet", "walks", "remount")
 
@@ -35,11 +35,7 @@ def main():
         for what in ("fork", "thread"):
             g = [kv.get(f"{p}_{what}_{x}", "-") for x in ("samples", "p50_us", "p99_us", "max_us")]
             print(f"  {p:8} {what:7} {g[0]:>8} {g[1]:>8} {g[2]:>8} {g[3]:>8}")
-    dmesg = r / "dmesg.txt"
-    splats = [strip_ts(line) for line in dmesg.read_text(errors="replace").splitlines()
-              if any(p.search(line) for p in SPLAT_RES)] if dmesg.exists() else ["no dmesg"]
-    for line in splats[:20]:
-        print(f"     | {line}")
+    splats = dmesg_splats(r)
     need = ["walks", "walk_mean_us"] + [f"{p}_fork_max_us" for p in PHASES]
     if rc != "0" or any(not kv.get(k) for k in need):
         print(f"stall: the program failed (exit {rc}; see stall.err), {len(splats)} splats")

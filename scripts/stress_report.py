@@ -54,7 +54,7 @@ import pathlib
 import re
 import sys
 
-from report import SPLAT_RES, strip_ts
+from report import splats as dmesg_splats
 
 CLASSES = ["plain", "nested", "threaded domain", "leaderless", "migrated", "forked during",
            "outside", "final SIGKILL"]
@@ -434,11 +434,7 @@ def main():
     if len(details) > 30:
         print(f"     | ... {len(details) - 30} more")
 
-    dmesg = r / "dmesg.txt"
-    splats = [strip_ts(line) for line in dmesg.read_text(errors="replace").splitlines()
-              if any(p.search(line) for p in SPLAT_RES)] if dmesg.exists() else ["no dmesg"]
-    for line in splats[:20]:
-        print(f"     | {line}")
+    splats = dmesg_splats(r)
     e, d, x = sum(esc.values()), sum(dbl.values()), sum(wrong.values())
     ok = ok and e == 0 and d == 0 and x == 0 and not splats
     print(f"stress: {nw} writes, {np_} processes, {e} escapes, {d} doubles, "
