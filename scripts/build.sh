@@ -5,6 +5,7 @@
 #   bench - configs/base.config only (production-like)
 #   mutant - as test, for make mutants (built from $CGSIG_TREE)
 # The image is copied to out/bzImage (test) or out/bzImage-<variant>.
+# CONFIG_ONLY=1: bring the variant's .config up to date, build nothing.
 . "$(dirname "$0")/lib.sh"
 
 variant=${1:-test}
@@ -44,6 +45,8 @@ if [[ ! -f $B/.config || $(cat "$B/.config-key" 2>/dev/null) != "$key" ]]; then
 else
 	rm -f "$merged.new"
 fi
+
+[[ ${CONFIG_ONLY:-} == 1 ]] && exit 0
 
 log "building $variant kernel ($(cat "$CACHE/base/VERSION"), tree $(git -C "$TREE" rev-parse --short HEAD))"
 kmake "$variant" bzImage

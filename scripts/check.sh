@@ -59,8 +59,8 @@ fi
 # 3. clippy
 B=$CACHE/build/check
 mkdir -p "$B"
+CONFIG_ONLY=1 "$ROOT/scripts/build.sh" test # the test config, current
 if [[ ! -f $B/.config ]] || ! cmp -s "$CACHE/build/test/.config" "$B/.config"; then
-	"$ROOT/scripts/build.sh" test >/dev/null # make sure the test config exists
 	cp "$CACHE/build/test/.config" "$B/.config"
 	kmake check olddefconfig >/dev/null
 fi

@@ -166,8 +166,8 @@ def kselftest(tally, results, name):
         tally.add(f"kselftest/{name}", "fail", f"exit status {rc} (124 = timeout)")
 
 
-def kunit(tally, results, required):
-    log = results / "dmesg-boot.txt"
+def kunit(tally, results, required, log_name="dmesg-boot.txt", where="the boot log", tag=""):
+    log = results / log_name
     lines = [strip_ts(l) for l in log.read_text(errors="replace").splitlines()] if log.exists() else []
     seen = {}
     suite = None
@@ -187,9 +187,9 @@ def kunit(tally, results, required):
             seen[suite]["cases"] += 1
             if "# SKIP" in rest:
                 seen[suite]["skipped"] += 1
-                tally.add(f"kunit/{suite}: {case}", "skip", rest.split("#", 1)[1].strip())
+                tally.add(f"kunit/{suite}{tag}: {case}", "skip", rest.split("#", 1)[1].strip())
             else:
-                tally.add(f"kunit/{suite}: {case}", "pass" if status == "ok" else "fail")
+                tally.add(f"kunit/{suite}{tag}: {case}", "pass" if status == "ok" else "fail")
             continue
         m = re.match(r"^(not ok|ok) \d+ (\S+)", line)
         if m and m.group(2) in seen:
@@ -198,18 +198,18 @@ def kunit(tally, results, required):
     for name in required:
         info = seen.get(name)
         if info is None:
-            tally.add(f"kunit/{name}", "fail", "suite missing from the boot log")
+            tally.add(f"kunit/{name}{tag}", "fail", f"suite missing from {where}")
         elif info["result"] is None:
-            tally.add(f"kunit/{name}", "fail", "suite did not finish")
+            tally.add(f"kunit/{name}{tag}", "fail", "suite did not finish")
         elif info["cases"] == 0:
-            tally.add(f"kunit/{name}", "fail", "suite ran no case")
+            tally.add(f"kunit/{name}{tag}", "fail", "suite ran no case")
         elif info["skipped"] == info["cases"]:
-            tally.add(f"kunit/{name}", "fail", "every case was skipped")
+            tally.add(f"kunit/{name}{tag}", "fail", "every case was skipped")
         elif info["plan"] is not None and info["plan"] != info["cases"]:
-            tally.add(f"kunit/{name}", "fail",
+            tally.add(f"kunit/{name}{tag}", "fail",
                       f"plan 1..{info['plan']}, {info['cases']} results")
-        elif info["result"] != "ok" and not any(f.startswith(f"kunit/{name}:") for f in tally.failures):
-            tally.add(f"kunit/{name}", "fail", "suite reported not ok")
+        elif info["result"] != "ok" and not any(f.startswith(f"kunit/{name}{tag}:") for f in tally.failures):
+            tally.add(f"kunit/{name}{tag}", "fail", "suite reported not ok")
 
 
 def dmesg_scan(tally, results):
@@ -228,6 +228,8 @@ def main():
     ap.add_argument("results", type=pathlib.Path)
     ap.add_argument("--kselftest", nargs="*", default=[])
     ap.add_argument("--kunit", nargs="*", default=[])
+    ap.add_argument("--kunit-rerun", nargs="*", default=[],
+                    help="suites run again in the guest, results in kunit-NAME.txt")
     args = ap.parse_args()
 
     tally = Tally()
@@ -242,6 +244,8 @@ def main():
     for name in args.kselftest:
         kselftest(tally, args.results, name)
     kunit(tally, args.results, args.kunit)
+    for name in args.kunit_rerun:
+        kunit(tally, args.results, [name], f"kunit-{name}.txt", f"kunit-{name}.txt", " (rerun)")
     dmesg_scan(tally, args.results)
 
     line = f"{tally.passed} passed, {tally.failed} failed"

@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 
 # Suites whose absence from the boot log is a failure.
-KUNIT_SUITES=(rust_doctests_kernel cgroup_signal)
+KUNIT_SUITES=(rust_doctests_kernel rust_kernel_cgroup cgroup_signal)
 
 t0=$(now)
 "$ROOT/scripts/setup.sh"
@@ -42,5 +42,5 @@ echo "$st" >"$R/model.rc"
 log "model: $(grep -c '^ok' "$R/model.tap") of $(sed -n 's/^1\.\.//p' "$R/model.tap") cases ok in $(($(now) - t4))s"
 # The report is kept (out/test/report.txt) for the cover letter of make series.
 python3 "$ROOT/scripts/report.py" "$R" --kselftest "${tests[@]}" host_report_selftest model \
-	--kunit "${KUNIT_SUITES[@]}" |
+	--kunit "${KUNIT_SUITES[@]}" --kunit-rerun rust_kernel_cgroup |
 	tee "$R/report.txt"

@@ -2,29 +2,36 @@
 
 //! Control groups (cgroup v2).
 //!
-//! Safe wrappers for the parts of the cgroup core that code inside the cgroup subsystem needs
-//! to act on a whole subtree: a refcounted [`Cgroup`], a guard for `cgroup_mutex`
-//! ([`CgroupMutexGuard`]), a pre-order walk over live descendants and a task iterator.
+//! Safe wrappers for what a cgroup control file's handler needs to act on the cgroup's subtree:
+//! the open file ([`OpenFile`]), the cgroup locked through it ([`LiveCgroup`]), the proof that
+//! `cgroup_mutex` is held ([`CgroupMutexGuard`]), a pre-order walk over live descendants and a
+//! task iterator.
 //!
 //! Locking is expressed in the types: every operation whose result is only meaningful while
 //! `cgroup_mutex` is held takes a `&CgroupMutexGuard`, so calling it without the lock does not
-//! compile, and anything it yields borrows from that guard, so it cannot outlive the lock.
+//! compile, and anything it yields borrows from that guard, so it cannot outlive the lock. The
+//! only way to a guard is through an open control file, so everything here runs on behalf of a
+//! writer whom the cgroup core allowed to write that file.
 //!
 //! Lock order, outermost first: `cgroup_mutex`, then `css_set_lock`, which the walks take
 //! internally and never hold across a call back into the user.
 //!
+//! The cgroup core exports neither `cgroup_kn_lock_live()` nor the task iterator, so the
+//! functions here that call them are neither generic nor `#[inline]`: they are compiled into the
+//! kernel crate, whose symbols modules link against.
+//!
 //! C headers: [`include/linux/cgroup.h`](srctree/include/linux/cgroup.h),
 //! [`include/linux/cgroup-defs.h`](srctree/include/linux/cgroup-defs.h) and
-//! [`kernel/cgroup/cgroup-internal.h`](srctree/kernel/cgroup/cgroup-internal.h).
+//! [`kernel/cgroup/cgroup-rust.h`](srctree/kernel/cgroup/cgroup-rust.h).
 
 use crate::{
     bindings,
-    sync::aref::AlwaysRefCounted,
     types::Opaque, //
 };
 #[cfg(CONFIG_CGROUP_SIGNAL)]
 use crate::{
     error::{
+        code::EOPNOTSUPP,
         to_result,
         Result, //
     },
@@ -32,18 +39,12 @@ use crate::{
 };
 #[cfg(CONFIG_CGROUP_SIGNAL)]
 use core::ops::ControlFlow;
-use core::ptr::{
-    self,
-    NonNull, //
-};
+use core::ptr;
 
 mod iter;
 mod lock;
 
-pub use iter::{
-    LiveDescendantsPre,
-    TaskIterFlags, //
-};
+pub use iter::LiveDescendantsPre;
 pub use lock::{
     CgroupMutexGuard,
     LiveCgroup, //
@@ -53,82 +54,38 @@ pub use lock::{
 ///
 /// # Invariants
 ///
-/// A `&Cgroup` always points to a valid `struct cgroup`: either one that the caller holds a
-/// reference on (`cgroup_get()`), the default hierarchy's root (which is never freed), or one
-/// that cannot be released for the lifetime of the borrow because `cgroup_mutex` is held for it.
+/// A `&Cgroup` points to a valid `struct cgroup` whose reference count is not zero, for the
+/// lifetime of the borrow. Either a reference on it is held for that long (such as the one
+/// `cgroup_kn_lock_live()` takes), or `cgroup_mutex` is held for that long and the cgroup is
+/// online (not [`dead`]): the cgroup core takes a cgroup offline and then kills its reference
+/// count, both with `cgroup_mutex` held (`cgroup_destroy_locked()`), and a count that is not
+/// killed cannot reach zero. An offline cgroup can still be on its parent's list of children
+/// with a count of zero, until `css_release_work_fn()` gets `cgroup_mutex`: no `&Cgroup` is
+/// made of it.
 ///
-/// # Examples
-///
-/// Walking the default hierarchy under `cgroup_mutex`; the cgroup the walk starts from comes
-/// first. KUnit runs this during boot, before anything creates a cgroup, so there the loop
-/// shows the use without visiting any descendant; the selftest `test_signal` walks real
-/// subtrees through [`Cgroup::signal_subtree`]:
-///
-/// ```
-/// use kernel::cgroup::{Cgroup, CgroupMutexGuard};
-///
-/// let guard = CgroupMutexGuard::lock();
-/// let root = Cgroup::root();
-/// assert!(root.is_root());
-/// assert!(!root.is_dead());
-/// assert!(!root.is_threaded(&guard));
-///
-/// let mut walk = root.live_descendants_pre(&guard);
-/// assert!(walk.next().is_some_and(|first| first == root));
-/// for cgroup in walk {
-///     assert!(!cgroup.is_root());
-///     assert!(!cgroup.is_dead());
-/// }
-/// ```
-///
-/// Taking and dropping references:
-///
-/// ```
-/// use kernel::{cgroup::Cgroup, sync::aref::ARef};
-///
-/// let root: ARef<Cgroup> = Cgroup::root().into();
-/// let again = root.clone();
-/// assert!(*again == *root);
-/// drop(root);
-/// assert!(again.is_root());
-/// ```
+/// [`dead`]: Cgroup::is_dead
 #[repr(transparent)]
 pub struct Cgroup(Opaque<bindings::cgroup>);
 
-// SAFETY: A `struct cgroup` may be referenced and released from any thread: its refcount is
-// atomic and the fields read through `&Cgroup` are either immutable or read under the lock that
-// protects them.
+// SAFETY: A `struct cgroup` may be used from any thread: the fields read through `&Cgroup` are
+// either immutable or read under the lock that protects them.
 unsafe impl Send for Cgroup {}
 
 // SAFETY: All methods taking `&self` are safe to call concurrently: they only read immutable
 // fields, or fields protected by `cgroup_mutex` while demanding proof that it is held.
 unsafe impl Sync for Cgroup {}
 
-// SAFETY: The type invariants guarantee that a `Cgroup` is always refcounted by
-// `cgroup_get()`/`cgroup_put()`.
-unsafe impl AlwaysRefCounted for Cgroup {
-    #[inline]
-    fn inc_ref(&self) {
-        // SAFETY: The existence of a shared reference means that the refcount is nonzero.
-        unsafe { bindings::cgroup_get(self.as_raw()) };
-    }
-
-    #[inline]
-    unsafe fn dec_ref(obj: NonNull<Self>) {
-        // SAFETY: The safety requirements guarantee that the refcount is nonzero.
-        unsafe { bindings::cgroup_put(obj.cast().as_ptr()) };
-    }
-}
-
 impl Cgroup {
     /// Creates a reference to a [`Cgroup`] from a valid pointer.
     ///
     /// # Safety
     ///
-    /// The caller must ensure that `ptr` points to a valid `struct cgroup` that stays valid for
-    /// the lifetime `'a`, as described in the type invariants.
+    /// `ptr` must point to a valid `struct cgroup` whose reference count is not zero and stays
+    /// so for the lifetime `'a`: the caller holds a reference on it for `'a`, or holds
+    /// `cgroup_mutex` for `'a` and has seen the cgroup online with the mutex held (see the type
+    /// invariants).
     #[inline]
-    pub unsafe fn from_raw<'a>(ptr: *const bindings::cgroup) -> &'a Self {
+    pub(crate) unsafe fn from_raw<'a>(ptr: *const bindings::cgroup) -> &'a Self {
         // SAFETY: The safety requirements guarantee the validity of the dereference, while the
         // `Cgroup` type being transparent makes the cast ok.
         unsafe { &*ptr.cast() }
@@ -140,22 +97,15 @@ impl Cgroup {
         self.0.get()
     }
 
-    /// Returns the root cgroup of the default (v2) hierarchy.
+    /// Returns whether the cgroup has been removed (`rmdir`) and is on its way out.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must point to a valid `struct cgroup`.
     #[inline]
-    pub fn root() -> &'static Self {
-        // SAFETY: `cgrp_dfl_root` is a static object that is never freed; only the address of
-        // its `cgrp` field is taken here.
-        let ptr = unsafe { &raw const bindings::cgrp_dfl_root.cgrp };
-        // SAFETY: The root cgroup lives as long as the kernel does.
-        unsafe { Self::from_raw(ptr) }
-    }
-
-    /// Returns whether this is the root of its hierarchy.
-    #[inline]
-    pub fn is_root(&self) -> bool {
-        // SAFETY: `self` is valid by the type invariants and a cgroup's `level` never changes
-        // after creation.
-        unsafe { (*self.as_raw()).level == 0 }
+    unsafe fn is_dead_raw(ptr: *const bindings::cgroup) -> bool {
+        // SAFETY: The safety requirements guarantee that `ptr` is valid.
+        unsafe { bindings::cgroup_is_dead(ptr) }
     }
 
     /// Returns whether the cgroup has been removed (`rmdir`) and is on its way out.
@@ -164,7 +114,7 @@ impl Cgroup {
     #[inline]
     pub fn is_dead(&self) -> bool {
         // SAFETY: `self` is valid by the type invariants.
-        unsafe { bindings::cgroup_is_dead(self.as_raw()) }
+        unsafe { Self::is_dead_raw(self.as_raw()) }
     }
 
     /// Returns whether this is a threaded cgroup (a member of a threaded subtree, not its
@@ -178,6 +128,17 @@ impl Cgroup {
         unsafe { !ptr::eq((*self.as_raw()).dom_cgrp, self.as_raw()) }
     }
 
+    /// Returns whether the cgroup belongs to the default (v2) hierarchy: `cgroup_on_dfl()`.
+    #[inline]
+    pub fn is_on_dfl(&self) -> bool {
+        // SAFETY: `self` is valid by the type invariants, and a cgroup's `root` never changes.
+        // Only the address of `cgrp_dfl_root`, a static object, is taken.
+        unsafe { ptr::eq((*self.as_raw()).root, &raw const bindings::cgrp_dfl_root) }
+    }
+}
+
+#[cfg(CONFIG_CGROUP_SIGNAL)]
+impl LiveCgroup<'_> {
     /// Sends `sig` to every process with a live thread in this cgroup's subtree, once each:
     /// what a write to `cgroup.signal` does.
     ///
@@ -185,40 +146,49 @@ impl Cgroup {
     /// threads are (threaded subtrees, a leader that exited), and signalled once however many
     /// of them are in the subtree. A process whose fork overlaps the call gets the signal too,
     /// once: the fork path hands it over unless the walk got there first. The receiver sees
-    /// `SI_USER` with the current process's pid and uid. Like writing `cgroup.kill`, there is
-    /// no per-process permission check: the caller must have decided that the current task may
-    /// signal the subtree. See the comment above `cgroup_signal_begin()` in
-    /// `kernel/cgroup/cgroup.c`.
+    /// `SI_USER` with the current process's pid and uid. See the comment above
+    /// `cgroup_signal_begin()` in `kernel/cgroup/cgroup.c`.
     ///
-    /// Fails with `EBUSY` if another such call is under way (it cannot be: `cgroup_mutex`
-    /// serializes them).
+    /// As for `cgroup.kill`, no process is checked for permission one by one: the permission to
+    /// signal the subtree is the permission to write the control file that `self` was locked
+    /// through, which the cgroup core checked (the file's mode and owner, which delegation sets,
+    /// and, for a file without `CFTYPE_NS_DELEGATABLE`, the writer's cgroup namespace). The call
+    /// is on [`LiveCgroup`] so that only a cgroup control file's handler can make it, and only for
+    /// its own cgroup.
+    ///
+    /// Fails with `EOPNOTSUPP` for a cgroup that is threaded (it holds threads, not processes,
+    /// as for `cgroup.procs`) or not on the default hierarchy, and with `EBUSY` if another such
+    /// call is under way (it cannot be: `cgroup_mutex` serializes them).
     ///
     /// # Context
     ///
     /// Sleeps: waits for the forks under way to finish (`cgroup_threadgroup_rwsem`), and
-    /// reschedules during a long walk. Must not be called with a spinlock held.
-    #[cfg(CONFIG_CGROUP_SIGNAL)]
-    pub fn signal_subtree(&self, guard: &CgroupMutexGuard, sig: Signal) -> Result {
+    /// reschedules during a long walk.
+    pub fn signal_subtree(&self, sig: Signal) -> Result {
         /// Tasks visited between two chances to reschedule.
         const BATCH: usize = 32;
 
-        // SAFETY: `self` is valid by the type invariants; `guard` proves that `cgroup_mutex` is
-        // held, and the caller may sleep (see `# Context`); `sig` is `1..=_NSIG` by the type
-        // invariants of `Signal`.
-        to_result(unsafe { bindings::cgroup_signal_begin(self.as_raw(), sig.as_raw()) })?;
+        let (cgroup, guard) = (self.cgroup(), self.guard());
+        if !cgroup.is_on_dfl() || cgroup.is_threaded(guard) {
+            return Err(EOPNOTSUPP);
+        }
+        // SAFETY: `cgroup` is valid by the type invariants of `Cgroup`; `guard` proves that
+        // `cgroup_mutex` is held, and a `LiveCgroup` only exists in the `->write` handler of a
+        // cgroup file, which may sleep; `sig` is `1..=_NSIG` by the type invariants of `Signal`.
+        to_result(unsafe { bindings::cgroup_signal_begin(cgroup.as_raw(), sig.as_raw()) })?;
         let mut visited = 0usize;
         // Every task of every live cgroup of the subtree, threaded ones included, as
         // `cgroup.kill` finds them; `cgroup_signal_task()` skips kernel threads and exiting
         // threads and signals each process once.
-        for cgroup in self.live_descendants_pre(guard) {
-            cgroup.for_each_task(TaskIterFlags::ALL, guard, |task| {
+        for cgroup in cgroup.live_descendants_pre(guard) {
+            cgroup.for_each_task(guard, &mut |task| {
                 // SAFETY: The write opened above is open, `cgroup_mutex` is held (`guard`), and
                 // `task` was just returned by the iterator of a cgroup of the subtree.
                 unsafe { bindings::cgroup_signal_task(task.as_ptr()) };
                 visited += 1;
                 if visited % BATCH == 0 {
                     // SAFETY: `for_each_task()` holds no lock while it calls back, and the
-                    // caller may sleep.
+                    // handler may sleep.
                     unsafe { bindings::cond_resched() };
                 }
                 ControlFlow::Continue(())
@@ -230,21 +200,17 @@ impl Cgroup {
     }
 }
 
-impl PartialEq for Cgroup {
-    #[inline]
-    fn eq(&self, other: &Self) -> bool {
-        ptr::eq(self.as_raw(), other.as_raw())
-    }
-}
-
-impl Eq for Cgroup {}
-
 /// An open cgroup control file (`struct kernfs_open_file`), as passed to a `cftype` handler.
 ///
 /// # Invariants
 ///
-/// The wrapped `struct kernfs_open_file` belongs to a file of a cgroup directory, and a handler
-/// that kernfs is running for it holds active protection on its kernfs node.
+/// The wrapped `struct kernfs_open_file` belongs to a file of a cgroup directory, and kernfs is
+/// running its `->write` handler: it holds the open file's `mutex` and active protection on the
+/// file's node, and the open file and its `kn` stay valid until the handler returns. Other
+/// fields may change meanwhile (once the protection is broken, `rmdir` can release the file:
+/// `kernfs_release_file()` frees `priv` and sets `released`), so nothing here reads them. A
+/// `&mut OpenFile` is the right to break the protection once, not a claim that nothing else
+/// touches the memory: [`Opaque`] makes no such claim.
 #[repr(transparent)]
 pub struct OpenFile(Opaque<bindings::kernfs_open_file>);
 
@@ -253,21 +219,25 @@ impl OpenFile {
     ///
     /// # Safety
     ///
-    /// `ptr` must be the `of` argument of a `cftype` handler (such as `->write`) of a cgroup
-    /// file, and the returned reference must not be used after that handler returns.
+    /// `ptr` must be the `of` argument of a `cftype` `->write` handler of a cgroup file (kernfs
+    /// calls it with `of->mutex` held), no other [`OpenFile`] made from it may be in use during
+    /// `'a`, and the returned reference must not be used after that handler returns.
     #[inline]
-    pub unsafe fn from_raw<'a>(ptr: *mut bindings::kernfs_open_file) -> &'a Self {
-        // SAFETY: The safety requirements guarantee the validity of the dereference, while the
+    pub unsafe fn from_raw<'a>(ptr: *mut bindings::kernfs_open_file) -> &'a mut Self {
+        // SAFETY: The safety requirements guarantee the validity of the dereference and that no
+        // other `OpenFile` of it is in use; the fields C may change are inside `Opaque`, and the
         // `OpenFile` type being transparent makes the cast ok.
-        unsafe { &*ptr.cast() }
+        unsafe { &mut *ptr.cast() }
     }
 
     /// Locks `cgroup_mutex` for the cgroup this file belongs to, if the cgroup is still alive.
     ///
     /// Fails with `ENOENT` if the cgroup is being removed. Uses `cgroup_kn_lock_live()`, which
-    /// breaks the file's active protection so that a concurrent `rmdir` cannot deadlock on it.
-    #[inline]
-    pub fn lock_live(&self) -> crate::error::Result<LiveCgroup<'_>> {
+    /// breaks the file's active protection so that a concurrent `rmdir` cannot deadlock on it,
+    /// and restores it when the returned [`LiveCgroup`] is dropped. The file is borrowed
+    /// mutably for that long, so the protection is broken once (leaking the [`LiveCgroup`]
+    /// would let a second call deadlock on `cgroup_mutex`).
+    pub fn lock_live(&mut self) -> crate::error::Result<LiveCgroup<'_>> {
         LiveCgroup::new(self)
     }
 
@@ -276,5 +246,133 @@ impl OpenFile {
         // SAFETY: `self` is valid by the type invariants, and `kn` never changes for an open
         // file.
         unsafe { (*self.0.get()).kn }
+    }
+}
+
+#[cfg(CONFIG_RUST_CGROUP_KUNIT_TEST)]
+#[macros::kunit_tests(rust_kernel_cgroup)]
+mod tests {
+    use super::*;
+    use crate::{
+        alloc::KVec,
+        prelude::*, //
+    };
+    use core::ops::ControlFlow;
+
+    /// The default hierarchy's root, whose reference count is never used (`CSS_NO_REF`) and
+    /// which is never freed.
+    fn root() -> &'static Cgroup {
+        // SAFETY: `cgrp_dfl_root` is a static object; only the address of a field is taken.
+        let ptr = unsafe { &raw const bindings::cgrp_dfl_root.cgrp };
+        // SAFETY: The root cgroup lives as long as the kernel and is never taken offline.
+        unsafe { Cgroup::from_raw(ptr) }
+    }
+
+    fn parent(cgroup: &Cgroup) -> *mut bindings::cgroup {
+        // SAFETY: `cgroup` is valid by the type invariants; `parent` never changes.
+        let parent = unsafe { (*cgroup.as_raw()).self_.parent };
+        if parent.is_null() {
+            ptr::null_mut()
+        } else {
+            // SAFETY: A non-null `parent` is the `self` css of the parent cgroup.
+            unsafe { (*parent).cgroup }
+        }
+    }
+
+    // At boot the walk sees only the root. Run again from debugfs
+    // (`/sys/kernel/debug/kunit/rust_kernel_cgroup/run`) once cgroups exist, it walks them, dying
+    // ones included (removed, but kept on their parent's list by a reference, such as a memory
+    // cgroup's charged page cache).
+    //
+    // A failed assertion ends the test's kthread without running destructors, so the tests
+    // gather what they saw with `cgroup_mutex` held and assert only after releasing it.
+
+    /// What the walk from `root` yielded: each cgroup, whether it was dead, and its parent.
+    type Seen = KVec<(*mut bindings::cgroup, bool, *mut bindings::cgroup)>;
+
+    fn walk_all(guard: &CgroupMutexGuard) -> Result<Seen> {
+        let mut seen = KVec::new();
+        for cgroup in root().live_descendants_pre(guard) {
+            seen.push(
+                (cgroup.as_raw(), cgroup.is_dead(), parent(cgroup)),
+                GFP_KERNEL,
+            )?;
+        }
+        Ok(seen)
+    }
+
+    #[test]
+    fn walk_yields_each_live_cgroup_once_after_its_parent() -> Result {
+        let guard = CgroupMutexGuard::lock_for_test();
+        let seen = walk_all(&guard);
+        drop(guard);
+        let seen = seen?;
+
+        crate::pr_info!(
+            "rust_kernel_cgroup: the walk met {} live cgroups\n",
+            seen.len()
+        );
+        assert!(seen
+            .first()
+            .is_some_and(|&(first, ..)| ptr::eq(first, root().as_raw())));
+        for (i, &(cgroup, dead, parent)) in seen.iter().enumerate() {
+            assert!(!dead);
+            assert!(!seen[..i]
+                .iter()
+                .any(|&(earlier, ..)| ptr::eq(earlier, cgroup)));
+            if i > 0 {
+                assert!(seen[..i]
+                    .iter()
+                    .any(|&(earlier, ..)| ptr::eq(earlier, parent)));
+            }
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn walk_stays_over_once_over() -> Result {
+        // For every cgroup: whether its walk started with it, and what two more calls to
+        // `next()` returned after the walk's end.
+        let mut results = KVec::new();
+        let guard = CgroupMutexGuard::lock_for_test();
+        for cgroup in root().live_descendants_pre(&guard) {
+            let mut walk = cgroup.live_descendants_pre(&guard);
+            let first = walk.next().is_some_and(|first| ptr::eq(first, cgroup));
+            for _ in walk.by_ref() {}
+            let after = (walk.next().is_none(), walk.next().is_none());
+            if results.push((first, after), GFP_KERNEL).is_err() {
+                break;
+            }
+        }
+        drop(guard);
+
+        assert!(!results.is_empty());
+        for &(first, after) in results.iter() {
+            assert!(first);
+            assert_eq!(after, (true, true));
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn task_iterator_finds_the_test_thread() {
+        let me = crate::current!();
+        let (mut found_me, mut kthreads, mut visited) = (false, 0, 0);
+        let guard = CgroupMutexGuard::lock_for_test();
+        // The KUnit runner is a kernel thread in the root cgroup.
+        root().for_each_task(&guard, &mut |task| {
+            found_me |= *task == **me;
+            kthreads += usize::from(task.is_kthread());
+            ControlFlow::Continue(())
+        });
+        root().for_each_task(&guard, &mut |_| {
+            visited += 1;
+            ControlFlow::Break(())
+        });
+        drop(guard);
+
+        assert!(found_me);
+        assert!(kthreads > 0);
+        assert_eq!(visited, 1);
     }
 }

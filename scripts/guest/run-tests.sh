@@ -4,6 +4,8 @@
 #   dmesg-boot.txt   the boot log (KUnit results of the Rust doc-tests)
 #   <test>.tap       each kselftest's KTAP output, <test>.rc its exit status
 #   <test>.first.tap a failed first attempt of a test in $RETRY_ONCE
+#   kunit-rust_kernel_cgroup.txt  that KUnit suite run again (debugfs) with
+#                    real cgroups to walk; kunit-walk.txt how many were dying
 #   dmesg.txt        the kernel log after all tests (scanned for splats)
 #   complete         written last: its absence means the guest died early
 # The host (scripts/report.py) turns these into the summary.
@@ -32,6 +34,39 @@ for t in "$@"; do
 		run "$t"
 	fi
 done
+
+# At boot the Rust cgroup API's KUnit suite walks a hierarchy of one. Run it
+# again with nested, threaded, populated and removed cgroups in place, one of
+# them dying: removed, but its memory cgroup still holds page cache charged
+# to it (a file on a private tmpfs), so it stays offline on its parent's list.
+kunit_walk() {
+	local cg=/sys/fs/cgroup/kunit-walk d=/sys/kernel/debug/kunit/rust_kernel_cgroup
+	local shm=/run/kunit-walk pid i
+	mountpoint -q /sys/kernel/debug || mount -t debugfs debugfs /sys/kernel/debug
+	mkdir -p $cg $shm && mount -t tmpfs tmpfs $shm || return
+	echo +memory >/sys/fs/cgroup/cgroup.subtree_control
+	echo +memory >$cg/cgroup.subtree_control
+	mkdir -p $cg/a/b/c $cg/dom/t1/t2 $cg/a/dying
+	echo threaded >$cg/dom/t1/cgroup.type
+	echo threaded >$cg/dom/t1/t2/cgroup.type
+	echo +memory >$cg/a/cgroup.subtree_control
+	sh -c "echo \$\$ >$cg/a/dying/cgroup.procs && head -c 4194304 /dev/zero >$shm/charged"
+	rmdir $cg/a/dying
+	sleep 600 &
+	pid=$!
+	echo $pid >$cg/a/b/cgroup.procs
+	for i in 1 2 3 4 5 6 7 8; do mkdir $cg/a/gone$i && rmdir $cg/a/gone$i; done
+	echo "before the run: $(grep nr_dying_descendants $cg/cgroup.stat)" >kunit-walk.txt
+	echo run >$d/run
+	cat $d/results >kunit-rust_kernel_cgroup.txt
+	kill $pid
+	wait $pid 2>/dev/null
+	umount $shm
+	rmdir $cg/dom/t1/t2 $cg/dom/t1 $cg/dom $cg/a/b/c $cg/a/b $cg/a $cg
+	echo -memory >/sys/fs/cgroup/cgroup.subtree_control
+}
+echo "guest: rust_kernel_cgroup again, with cgroups to walk" >/dev/console
+kunit_walk
 
 dmesg >dmesg.txt
 sync

@@ -13,6 +13,7 @@ use crate::{
     task::Task, //
 };
 use core::{
+    iter::FusedIterator,
     mem::MaybeUninit,
     ops::ControlFlow,
     ptr, //
@@ -22,7 +23,7 @@ use core::{
 ///
 /// Created by [`Cgroup::live_descendants_pre`]; the semantics of
 /// `cgroup_for_each_live_descendant_pre()`. Cgroups that are being removed are skipped, their
-/// live descendants are not.
+/// live descendants are not. Once it has returned `None` it always does.
 ///
 /// # Invariants
 ///
@@ -46,7 +47,7 @@ impl Cgroup {
         &'g self,
         _guard: &'g CgroupMutexGuard,
     ) -> LiveDescendantsPre<'g> {
-        // INVARIANT: `_guard` proves `cgroup_mutex` is held for `'g`.
+        // INVARIANT: `_guard` proves `cgroup_mutex` is held for `'g`; the walk has not started.
         LiveDescendantsPre {
             root: self,
             pos: ptr::null_mut(),
@@ -54,10 +55,11 @@ impl Cgroup {
         }
     }
 
-    /// Calls `f` on every task attached to this cgroup, until `f` breaks.
+    /// Calls `f` on every task (thread) attached to this cgroup, until `f` breaks.
     ///
-    /// `flags` selects which tasks (see [`TaskIterFlags`]). The cgroup's descendants are not
-    /// included: combine with [`Cgroup::live_descendants_pre`] for a subtree.
+    /// Threads of processes whose leader exited or sits in another cgroup are included; the
+    /// cgroup's descendants are not: combine with [`Cgroup::live_descendants_pre`] for a
+    /// subtree.
     ///
     /// With `cgroup_mutex` held no task is migrated into or out of the cgroup, so every task that
     /// is attached for the whole call is visited exactly once; tasks that fork or exit meanwhile
@@ -67,37 +69,20 @@ impl Cgroup {
     /// This takes `css_set_lock` internally, so it must not be called with that lock held. No
     /// lock of the iterator's is held while `f` runs, so `f` may sleep where its caller could.
     ///
-    /// # Examples
-    ///
-    /// The KUnit test runner is a kernel thread in the root cgroup:
-    ///
-    /// ```
-    /// use core::ops::ControlFlow;
-    /// use kernel::cgroup::{Cgroup, CgroupMutexGuard, TaskIterFlags};
-    ///
-    /// let me = kernel::current!();
-    /// let guard = CgroupMutexGuard::lock();
-    /// let (mut kthreads, mut found_me) = (0, false);
-    /// Cgroup::root().for_each_task(TaskIterFlags::THREADED, &guard, |task| {
-    ///     if task.is_kthread() {
-    ///         kthreads += 1;
-    ///     }
-    ///     found_me |= *task == **me;
-    ///     ControlFlow::Continue(())
-    /// });
-    /// assert!(kthreads > 0);
-    /// assert!(found_me);
-    /// ```
-    pub fn for_each_task<F>(&self, flags: TaskIterFlags, _guard: &CgroupMutexGuard, mut f: F)
-    where
-        F: FnMut(&Task) -> ControlFlow<()>,
-    {
+    /// `f` is a trait object so that this function is not generic: the task iterator is not
+    /// exported to modules, so its calls must be compiled into the kernel crate.
+    pub fn for_each_task(
+        &self,
+        _guard: &CgroupMutexGuard,
+        f: &mut dyn FnMut(&Task) -> ControlFlow<()>,
+    ) {
         let mut it = MaybeUninit::<bindings::css_task_iter>::uninit();
         let it = it.as_mut_ptr();
         // SAFETY: `self` is valid by the type invariants of `Cgroup`, so is its `self` css.
         // `it` is uninitialised storage that stays at the same address until
-        // `css_task_iter_end()` below: the iterator links itself into css_set lists.
-        unsafe { bindings::css_task_iter_start(&raw mut (*self.as_raw()).self_, flags.0, it) };
+        // `css_task_iter_end()` below: the iterator links itself into css_set lists. No flag:
+        // every thread, not only leaders.
+        unsafe { bindings::css_task_iter_start(&raw mut (*self.as_raw()).self_, 0, it) };
         loop {
             // SAFETY: `it` was started above and not ended yet.
             let task = unsafe { bindings::css_task_iter_next(it) };
@@ -105,7 +90,7 @@ impl Cgroup {
                 break;
             }
             // SAFETY: `css_task_iter_next()` holds a reference on the task it returns until the
-            // next call on `it`; the closure cannot keep the borrow beyond its own call.
+            // next call on `it`; `f` cannot keep the borrow beyond its own call.
             let task = unsafe { &*task.cast::<Task>() };
             if f(task).is_break() {
                 break;
@@ -131,42 +116,25 @@ impl<'g> Iterator for LiveDescendantsPre<'g> {
                 bindings::css_next_descendant_pre(self.pos, &raw mut (*self.root.as_raw()).self_)
             };
             if self.pos.is_null() {
+                // INVARIANT: The walk is over.
                 self.done = true;
                 return None;
             }
-            // SAFETY: `pos` is the `self` css of a cgroup (the walk starts from one), so its
-            // `cgroup` field points to that cgroup, which `cgroup_mutex` keeps alive for `'g`.
-            let cgroup = unsafe { Cgroup::from_raw((*self.pos).cgroup) };
-            if !cgroup.is_dead() {
-                return Some(cgroup);
+            // SAFETY: `pos` is the `self` css of a cgroup of the subtree (the walk starts from
+            // one and follows `self` csses), so its `cgroup` field points to that cgroup, which
+            // `cgroup_mutex` keeps from being freed.
+            let cgroup = unsafe { (*self.pos).cgroup };
+            // SAFETY: As above, `cgroup` is valid.
+            if unsafe { Cgroup::is_dead_raw(cgroup) } {
+                // Offline: its count may already be zero, so no `&Cgroup` is made of it.
+                continue;
             }
+            // SAFETY: The cgroup is online and `cgroup_mutex` is held for `'g`, so its count is
+            // not zero and stays so for `'g` (type invariants of `Cgroup`).
+            return Some(unsafe { Cgroup::from_raw(cgroup) });
         }
     }
 }
 
 // After `None` the walk stays over (`done`).
-impl core::iter::FusedIterator for LiveDescendantsPre<'_> {}
-
-/// Which tasks [`Cgroup::for_each_task`] visits.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub struct TaskIterFlags(u32);
-
-impl TaskIterFlags {
-    /// Every task (thread) attached to the cgroup, including threads of processes whose leader
-    /// already exited.
-    pub const ALL: Self = Self(0);
-    /// Only thread-group leaders, one per process (what `cgroup.procs` lists).
-    pub const PROCS: Self = Self(bindings::css_task_iter_flags_CSS_TASK_ITER_PROCS);
-    /// In a threaded domain, also the tasks of its threaded descendants; otherwise as
-    /// [`Self::ALL`].
-    pub const THREADED: Self = Self(bindings::css_task_iter_flags_CSS_TASK_ITER_THREADED);
-}
-
-impl core::ops::BitOr for TaskIterFlags {
-    type Output = Self;
-
-    #[inline]
-    fn bitor(self, rhs: Self) -> Self {
-        Self(self.0 | rhs.0)
-    }
-}
+impl FusedIterator for LiveDescendantsPre<'_> {}

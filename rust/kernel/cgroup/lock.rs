@@ -1,12 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! `cgroup_mutex`.
+//! `cgroup_mutex`, taken through a cgroup control file.
 //!
-//! C header: [`include/linux/cgroup.h`](srctree/include/linux/cgroup.h)
+//! C header: [`kernel/cgroup/cgroup-rust.h`](srctree/kernel/cgroup/cgroup-rust.h)
 
 use super::{
     Cgroup,
     OpenFile, //
+};
+#[cfg(CONFIG_RUST_CGROUP_KUNIT_TEST)]
+use crate::sync::{
+    Mutex,
+    MutexGuard, //
 };
 use crate::{
     bindings,
@@ -18,67 +23,76 @@ use crate::{
 };
 use core::{
     marker::PhantomData,
-    ptr::{
-        self,
-        NonNull, //
-    },
+    ptr::NonNull, //
 };
 
 /// Proof that `cgroup_mutex` is held; releases it when dropped.
 ///
 /// Functions that need the cgroup hierarchy to stay put (no cgroup created or removed, no task
-/// migrated through `cgroup.procs`) take a `&CgroupMutexGuard`.
+/// migrated through `cgroup.procs`) take a `&CgroupMutexGuard`. [`LiveCgroup::guard`] hands one
+/// out.
 ///
 /// The guard is not `Send`: a mutex must be released by the task that took it.
 ///
 /// # Invariants
 ///
-/// `cgroup_mutex` is held by the current task for as long as the guard exists. If `kn` is not
-/// null, it was taken by a successful `cgroup_kn_lock_live(kn)` and is released by
-/// `cgroup_kn_unlock(kn)`; otherwise it was taken by `cgroup_lock()`.
+/// `cgroup_mutex` is held by the current task for as long as the guard exists: taken by a
+/// successful `cgroup_kn_lock_live()` on the node in `held`, which `cgroup_kn_unlock()` on it
+/// releases, or (KUnit tests only) by the mutex guard in `held`.
 #[must_use = "the lock is released when the guard is dropped"]
 pub struct CgroupMutexGuard {
-    kn: *mut bindings::kernfs_node,
+    held: Held,
     _not_send: NotThreadSafe,
 }
 
+/// How `cgroup_mutex` was taken.
+enum Held {
+    /// By `cgroup_kn_lock_live()` on the node of a cgroup file.
+    File(NonNull<bindings::kernfs_node>),
+    /// By `Mutex::lock()` on `cgroup_mutex` (KUnit tests); dropping the guard releases it.
+    #[cfg(CONFIG_RUST_CGROUP_KUNIT_TEST)]
+    Mutex {
+        /// Held only to be dropped.
+        _guard: MutexGuard<'static, ()>,
+    },
+}
+
 impl CgroupMutexGuard {
-    /// Takes `cgroup_mutex`, sleeping if needed.
-    ///
-    /// In a cgroup file handler use [`OpenFile::lock_live`] instead, which also makes sure the
-    /// cgroup is not being removed and cannot deadlock against `rmdir`.
-    #[inline]
-    pub fn lock() -> Self {
-        crate::task::might_sleep();
-        // SAFETY: `cgroup_lock()` has no preconditions besides process context, which
-        // `might_sleep()` checks in debug builds.
-        unsafe { bindings::cgroup_lock() };
-        // INVARIANT: `cgroup_mutex` was just taken with `cgroup_lock()`.
+    /// Takes `cgroup_mutex` without a cgroup file, for the KUnit tests, which walk the
+    /// hierarchy.
+    #[cfg(CONFIG_RUST_CGROUP_KUNIT_TEST)]
+    pub(super) fn lock_for_test() -> Self {
+        // SAFETY: `cgroup_mutex` is a static, initialised `struct mutex` (`DEFINE_MUTEX()`) that
+        // lives as long as the kernel; only its address is taken here.
+        let mutex = unsafe { Mutex::<()>::from_raw(&raw mut bindings::cgroup_mutex) };
+        // INVARIANT: `cgroup_mutex` is held until the guard in `held` is dropped.
         Self {
-            kn: ptr::null_mut(),
+            held: Held::Mutex {
+                _guard: mutex.lock(),
+            },
             _not_send: NotThreadSafe,
         }
     }
 }
 
 impl Drop for CgroupMutexGuard {
-    #[inline]
     fn drop(&mut self) {
-        if self.kn.is_null() {
-            // SAFETY: By the type invariants, `cgroup_mutex` was taken with `cgroup_lock()`.
-            unsafe { bindings::cgroup_unlock() };
-        } else {
-            // SAFETY: By the type invariants, `cgroup_mutex` was taken with a successful
-            // `cgroup_kn_lock_live(self.kn)`.
-            unsafe { bindings::cgroup_kn_unlock(self.kn) };
+        match self.held {
+            Held::File(kn) => {
+                // SAFETY: By the type invariants, `cgroup_mutex` was taken with a successful
+                // `cgroup_kn_lock_live(kn)`, and this releases it once.
+                unsafe { bindings::cgroup_kn_unlock(kn.as_ptr()) }
+            }
+            #[cfg(CONFIG_RUST_CGROUP_KUNIT_TEST)]
+            Held::Mutex { .. } => {}
         }
     }
 }
 
-/// A cgroup that was alive when `cgroup_mutex` was taken for it, and that stays alive until the
-/// guard is dropped.
+/// A cgroup that was alive when `cgroup_mutex` was taken for it through one of its control
+/// files, and that stays alive until this is dropped.
 ///
-/// Returned by [`OpenFile::lock_live`].
+/// Returned by [`OpenFile::lock_live`]; holds the file mutably borrowed.
 ///
 /// # Invariants
 ///
@@ -88,21 +102,26 @@ impl Drop for CgroupMutexGuard {
 pub struct LiveCgroup<'a> {
     guard: CgroupMutexGuard,
     cgroup: NonNull<Cgroup>,
-    _file: PhantomData<&'a OpenFile>,
+    _file: PhantomData<&'a mut OpenFile>,
 }
 
 impl<'a> LiveCgroup<'a> {
-    pub(super) fn new(file: &'a OpenFile) -> Result<Self> {
-        let kn = file.kn();
+    pub(super) fn new(file: &'a mut OpenFile) -> Result<Self> {
+        // An open file always has a node.
+        let kn = NonNull::new(file.kn()).ok_or(ENOENT)?;
         // SAFETY: `kn` is the node of an open cgroup file whose handler is running (type
-        // invariants of `OpenFile`), which is what `cgroup_kn_lock_live()` expects.
-        let cgroup = unsafe { bindings::cgroup_kn_lock_live(kn, false) };
+        // invariants of `OpenFile`), which is what `cgroup_kn_lock_live()` expects. It breaks the
+        // active protection the handler holds; `file` stays mutably borrowed until
+        // `cgroup_kn_unlock()` restores it, so safe code cannot break it twice, unless it leaks
+        // the `LiveCgroup` (then a second call deadlocks on `cgroup_mutex`, which is not
+        // unsound: every path that drains the node needs that mutex first).
+        let cgroup = unsafe { bindings::cgroup_kn_lock_live(kn.as_ptr(), false) };
         let cgroup = NonNull::new(cgroup.cast::<Cgroup>()).ok_or(ENOENT)?;
         // INVARIANT: `cgroup_kn_lock_live()` succeeded: `cgroup_mutex` is held, the cgroup is
-        // not dead and we own the reference it took.
+        // online and we own the reference it took.
         Ok(Self {
             guard: CgroupMutexGuard {
-                kn,
+                held: Held::File(kn),
                 _not_send: NotThreadSafe,
             },
             cgroup,
@@ -114,7 +133,7 @@ impl<'a> LiveCgroup<'a> {
     #[inline]
     pub fn cgroup(&self) -> &Cgroup {
         // SAFETY: By the type invariants, the reference taken by `cgroup_kn_lock_live()` keeps
-        // the cgroup valid until `self` is dropped.
+        // the cgroup valid, with a count above zero, until `self` is dropped.
         unsafe { self.cgroup.as_ref() }
     }
 

@@ -691,7 +691,6 @@ TEST_F_TIMEOUT(cgsig, bad_input_is_refused_and_kills_nothing, 120)
 		{ "kill", 4, EINVAL },
 		{ "9abc", 4, EINVAL },
 		{ "9 9", 3, EINVAL },
-		{ "9\0", 2, EINVAL },
 		{ "\0009", 2, EINVAL },
 		{ "9.0", 3, EINVAL },
 		{ "0x", 2, EINVAL },
@@ -699,11 +698,9 @@ TEST_F_TIMEOUT(cgsig, bad_input_is_refused_and_kills_nothing, 120)
 		{ "--9", 3, EINVAL },
 		{ "-9", 2, EINVAL },
 		{ "-1", 2, EINVAL },
-		/* not a signal number: 1 to SIGRTMAX (64) only */
+		/* not a signal number: 1 to SIGRTMAX only */
 		{ "0", 1, EINVAL },
 		{ "0x0", 3, EINVAL },
-		{ "65", 2, EINVAL },
-		{ "0x41", 4, EINVAL },
 		{ "1000", 4, EINVAL },
 		{ "-15", 3, EINVAL },
 		/* does not fit in an int */
@@ -712,7 +709,8 @@ TEST_F_TIMEOUT(cgsig, bad_input_is_refused_and_kills_nothing, 120)
 		{ "4294967305", 10, ERANGE },
 		{ "99999999999999999999999", 23, ERANGE },
 	};
-	char big[8192];
+	long page = sysconf(_SC_PAGESIZE);
+	char past[16], *big;
 	pid_t pids[3];
 	size_t i;
 
@@ -725,16 +723,54 @@ TEST_F_TIMEOUT(cgsig, bad_input_is_refused_and_kills_nothing, 120)
 			TH_LOG("input #%zu \"%.*s\"", i, (int)cases[i].len, cases[i].buf);
 		}
 	}
+	/* One past the last signal, in decimal and hex (64 on most arches). */
+	snprintf(past, sizeof(past), "%d", SIGRTMAX + 1);
+	EXPECT_EQ(-EINVAL, sig_write(self->cg, past));
+	snprintf(past, sizeof(past), "%#x", SIGRTMAX + 1);
+	EXPECT_EQ(-EINVAL, sig_write(self->cg, past));
 
 	/* Larger than a page: refused by kernfs before the handler runs. */
-	memset(big, ' ', sizeof(big));
-	big[sizeof(big) - 1] = '9';
-	EXPECT_EQ(-E2BIG, sig_write_len(self->cg, big, sizeof(big)));
+	big = malloc(page + 1);
+	ASSERT_NE(NULL, big);
+	memset(big, ' ', page);
+	big[page] = '9';
+	EXPECT_EQ(-E2BIG, sig_write_len(self->cg, big, page + 1));
+	free(big);
 
 	usleep(200000);
 	for (i = 0; i < 3; i++)
 		ASSERT_TRUE(alive(pids[i]));
 	ASSERT_EQ(3, nr_lines(self->cg, "cgroup.procs"));
+}
+
+/*
+ * The value is read as cgroup.kill reads its own, kstrtoint(strstrip()):
+ * the kernel's isspace() is Latin-1 (0xa0 is whitespace), and the value
+ * ends at the first NUL byte. Each such write kills its process.
+ */
+TEST_F_TIMEOUT(cgsig, value_is_read_as_cgroup_kill_reads_it, 120)
+{
+	static const struct {
+		const char *buf;
+		size_t len;
+	} cases[] = {
+		{ "9\xa0", 2 },
+		{ "\xa0 9\n", 4 },
+		{ "9\0junk", 6 },
+		{ "011\0", 4 },
+		{ " 0x9\t\n", 6 },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		pid_t pid;
+
+		ASSERT_EQ(0, spawn(self->cg, 1, &pid));
+		EXPECT_EQ(0, sig_write_len(self->cg, cases[i].buf, cases[i].len)) {
+			TH_LOG("input #%zu", i);
+		}
+		EXPECT_TRUE(reaped_by(pid, SIGKILL)) TH_LOG("input #%zu", i);
+	}
 }
 
 /* A write through a file opened before its cgroup was removed fails. */
@@ -1445,8 +1481,9 @@ TEST_F_TIMEOUT(cgsig, fork_after_write_does_not_get_signal, 120)
  * Input fuzzing.
  *
  * model_parse() is a strict reading of what cgroup.signal accepts, written
- * independently of the kernel's parser: the whole buffer, less leading and
- * trailing whitespace, must be one optionally signed decimal, 0x-hex or
+ * independently of the kernel's parser: the buffer up to its first NUL
+ * byte, less leading and trailing whitespace (the kernel's isspace(),
+ * Latin-1, so 0xa0 too), must be one optionally signed decimal, 0x-hex or
  * 0-octal integer, else EINVAL; a number that does not fit in an int is
  * ERANGE, and so, as with kstrtoint(), is a run of digits past 64 bits even
  * with garbage after it.
@@ -1454,7 +1491,8 @@ TEST_F_TIMEOUT(cgsig, fork_after_write_does_not_get_signal, 120)
  */
 static bool is_ws(unsigned char c)
 {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r' ||
+	       c == 0xa0;
 }
 
 static int digit_value(unsigned char c)
@@ -1470,12 +1508,14 @@ static int digit_value(unsigned char c)
 
 static long long model_parse(const unsigned char *b, size_t len, int *err)
 {
-	size_t i = 0, end = len, start;
+	size_t i = 0, end, start;
 	unsigned long long v = 0;
 	bool neg = false, overflow = false;
 	unsigned int radix = 10;
 
 	*err = 0;
+	for (end = 0; end < len && b[end]; end++)
+		;
 	while (i < end && is_ws(b[i]))
 		i++;
 	while (end > i && is_ws(b[end - 1]))
@@ -1523,7 +1563,7 @@ static int model_errno(const unsigned char *b, size_t len)
 	v = model_parse(b, len, &err);
 	if (err)
 		return err;
-	return v >= 1 && v <= 64 ? 0 : EINVAL;
+	return v >= 1 && v <= SIGRTMAX ? 0 : EINVAL;
 }
 
 static unsigned long long rng_state;
