@@ -6,7 +6,8 @@
 # (a patch against the assembled tree). For each, in turn: apply it to a
 # worktree of the assembled tree ($CACHE/mutant/linux), build the debug kernel
 # there (build variant "mutant", its own build directory, incremental), boot it
-# with test_signal (the kselftest), then with make stress's program for
+# with test_signal (the kselftest) and the rust_kernel_cgroup KUnit suite run
+# again over real cgroups, then with make stress's program for
 # MUTANT_STRESS_SECONDS (default 60) if test_signal missed it (MUTANT_STRESS=
 # always runs both), and record which suite failed. A race too narrow for a
 # test to hit on demand has the same bug in make test's protocol model:
@@ -64,7 +65,8 @@ for m in "${names[@]}"; do
 	log "mutant $m: test_signal"
 	"$ROOT/scripts/vm.sh" "$OUT/bzImage-mutant" "$R" \
 		"$ROOT/scripts/guest/run-tests.sh" "$R" "$CACHE/build/selftests" test_signal
-	if python3 "$ROOT/scripts/report.py" "$R" --kselftest test_signal >"$R/report.txt"; then
+	if python3 "$ROOT/scripts/report.py" "$R" --kselftest test_signal \
+		--kunit rust_kernel_cgroup --kunit-rerun rust_kernel_cgroup >"$R/report.txt"; then
 		verdicts+=("test:missed")
 	else
 		verdicts+=("test:CAUGHT") hit=1

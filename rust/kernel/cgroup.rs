@@ -165,7 +165,7 @@ impl LiveCgroup<'_> {
     /// Sleeps: waits for the forks under way to finish (`cgroup_threadgroup_rwsem`), and
     /// reschedules during a long walk.
     pub fn signal_subtree(&self, sig: Signal) -> Result {
-        /// Tasks visited between two chances to reschedule.
+        /// Tasks and cgroups visited between two chances to reschedule.
         const BATCH: usize = 32;
 
         let (cgroup, guard) = (self.cgroup(), self.guard());
@@ -176,7 +176,16 @@ impl LiveCgroup<'_> {
         // `cgroup_mutex` is held, and a `LiveCgroup` only exists in the `->write` handler of a
         // cgroup file, which may sleep; `sig` is `1..=_NSIG` by the type invariants of `Signal`.
         to_result(unsafe { bindings::cgroup_signal_begin(cgroup.as_raw(), sig.as_raw()) })?;
+        // Counts tasks and cgroups, so that a subtree of many empty cgroups yields too.
         let mut visited = 0usize;
+        let mut tick = || {
+            visited += 1;
+            if visited % BATCH == 0 {
+                // SAFETY: Called where no spinlock is held (`for_each_task()` holds none while it
+                // calls back, the descendant walk none between steps), and the handler may sleep.
+                unsafe { bindings::cond_resched() };
+            }
+        };
         // Every task of every live cgroup of the subtree, threaded ones included, as
         // `cgroup.kill` finds them; `cgroup_signal_task()` skips kernel threads and exiting
         // threads and signals each process once.
@@ -185,14 +194,10 @@ impl LiveCgroup<'_> {
                 // SAFETY: The write opened above is open, `cgroup_mutex` is held (`guard`), and
                 // `task` was just returned by the iterator of a cgroup of the subtree.
                 unsafe { bindings::cgroup_signal_task(task.as_ptr()) };
-                visited += 1;
-                if visited % BATCH == 0 {
-                    // SAFETY: `for_each_task()` holds no lock while it calls back, and the
-                    // handler may sleep.
-                    unsafe { bindings::cond_resched() };
-                }
+                tick();
                 ControlFlow::Continue(())
             });
+            tick();
         }
         // SAFETY: The write opened above is still open and `cgroup_mutex` is held (`guard`).
         unsafe { bindings::cgroup_signal_end() };

@@ -37,33 +37,38 @@ done
 
 # At boot the Rust cgroup API's KUnit suite walks a hierarchy of one. Run it
 # again with nested, threaded, populated and removed cgroups in place, one of
-# them dying: removed, but its memory cgroup still holds page cache charged
-# to it (a file on a private tmpfs), so it stays offline on its parent's list.
+# them dying: removed, but pinned by the css_set of a zombie that was in it
+# (its parent, a sleep, never reaps it), so it stays offline on its parent's
+# list while the suite walks.
 kunit_walk() {
 	local cg=/sys/fs/cgroup/kunit-walk d=/sys/kernel/debug/kunit/rust_kernel_cgroup
-	local shm=/run/kunit-walk pid i
+	local zfile=/run/kunit-walk.zombie pid zpid z i
 	mountpoint -q /sys/kernel/debug || mount -t debugfs debugfs /sys/kernel/debug
-	mkdir -p $cg $shm && mount -t tmpfs tmpfs $shm || return
-	echo +memory >/sys/fs/cgroup/cgroup.subtree_control
-	echo +memory >$cg/cgroup.subtree_control
-	mkdir -p $cg/a/b/c $cg/dom/t1/t2 $cg/a/dying
+	mkdir -p $cg/a/b/c $cg/a/dying $cg/dom/t1/t2 || return
 	echo threaded >$cg/dom/t1/cgroup.type
 	echo threaded >$cg/dom/t1/t2/cgroup.type
-	echo +memory >$cg/a/cgroup.subtree_control
-	sh -c "echo \$\$ >$cg/a/dying/cgroup.procs && head -c 4194304 /dev/zero >$shm/charged"
-	rmdir $cg/a/dying
 	sleep 600 &
 	pid=$!
 	echo $pid >$cg/a/b/cgroup.procs
+	rm -f $zfile
+	# The child exits once its parent is the sleep, which will not reap it.
+	(sh -c "echo \$\$ >$cg/a/dying/cgroup.procs &&
+		while [ \"\$(cat /proc/\$PPID/comm)\" != sleep ]; do sleep 0.01; done &&
+		echo \$\$ >$zfile" &
+		exec sleep 600) &
+	zpid=$!
+	for i in $(seq 500); do
+		z=$(cat $zfile 2>/dev/null) && [[ $(awk '{print $3}' /proc/$z/stat 2>/dev/null) == Z ]] && break
+		sleep 0.01
+	done
+	rmdir $cg/a/dying
 	for i in 1 2 3 4 5 6 7 8; do mkdir $cg/a/gone$i && rmdir $cg/a/gone$i; done
 	echo "before the run: $(grep nr_dying_descendants $cg/cgroup.stat)" >kunit-walk.txt
 	echo run >$d/run
 	cat $d/results >kunit-rust_kernel_cgroup.txt
-	kill $pid
-	wait $pid 2>/dev/null
-	umount $shm
+	kill $pid $zpid
+	wait $pid $zpid 2>/dev/null
 	rmdir $cg/dom/t1/t2 $cg/dom/t1 $cg/dom $cg/a/b/c $cg/a/b $cg/a $cg
-	echo -memory >/sys/fs/cgroup/cgroup.subtree_control
 }
 echo "guest: rust_kernel_cgroup again, with cgroups to walk" >/dev/console
 kunit_walk
