@@ -42,7 +42,7 @@ import sys
 import tempfile
 
 # Top-level names of the repo that are the harness, not kernel files.
-HARNESS = {".ci", ".gitignore", "Makefile", "README.md", "bench", "common",
+HARNESS = {".ci", ".gitignore", "HACKING.md", "Makefile", "README.md", "bench", "common",
            "configs", "model", "scripts", "series", "stress"}
 DIR_RE = re.compile(r"^(\d\d)-[a-z0-9][a-z0-9-]*$")
 ASSEMBLED_REF = "refs/cgsig/assembled"
