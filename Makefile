@@ -1,11 +1,12 @@
 # SPDX-License-Identifier: GPL-2.0
 # cgroup.signal for Linux 7.3, in Rust: entry points. See README.md.
-# Every target installs what is missing first (scripts/setup.sh).
+# Every target installs what is missing first: setup is the root of the
+# prerequisite graph below.
 
 SHELL := /bin/bash
 S := scripts
 
-.PHONY: help setup base assemble writeback build test run repeat stress stall mutants bench series series-check shell check clean distclean
+.PHONY: help setup base assemble writeback build build-bench selftests test run repeat stress stall mutants bench series series-check shell check clean distclean
 
 help:
 	@echo 'make test       set up, build the debug kernel, boot it, run every test;'
@@ -33,52 +34,62 @@ help:
 	@echo 'make clean      remove out/ (the cache stays)'
 	@echo 'make distclean  remove out/ and the cache ($${CGROUP_SIGNAL_CACHE:-~/.cache/cgroup-signal})'
 
+# The set-up chain, as make prerequisites: each step once per make run,
+# each idempotent and quick when nothing changed, each timed (phase.sh).
+P := $(S)/phase.sh
+
 setup:
-	@$(S)/setup.sh
+	@$(P) setup $(S)/setup.sh
 
 base: setup
-	@$(S)/fetch-base.sh
+	@$(P) base $(S)/fetch-base.sh
 
 assemble: base
-	@$(S)/assemble.sh
+	@$(P) assemble $(S)/assemble.sh
+
+build: assemble
+	@$(P) build $(S)/build.sh test
+
+build-bench: assemble
+	@$(P) build-bench $(S)/build.sh bench
+
+selftests: build
+	@$(P) selftests $(S)/selftests.sh
 
 writeback: base
 	@$(S)/writeback.sh
 
-build: assemble
-	@$(S)/build.sh test
-
-test:
+test: selftests
 	@$(S)/test.sh
 
-run:
+run: build
 	@$(S)/run.sh
 
-repeat:
+repeat: selftests
 	@$(S)/repeat.sh
 
-stress:
+stress: build
 	@$(S)/stress.sh
 
-stall:
+stall: build
 	@$(S)/stall.sh
 
-mutants:
+mutants: selftests
 	@$(S)/mutants.sh
 
-bench:
+bench: build-bench
 	@$(S)/bench.sh
 
-series:
+series: assemble
 	@$(S)/series.sh
 
-series-check:
+series-check: assemble
 	@$(S)/series-check.sh
 
 shell: build
 	@$(S)/vm.sh out/bzImage out/shell --interactive
 
-check:
+check: assemble
 	@$(S)/check.sh
 
 clean:

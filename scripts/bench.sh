@@ -16,10 +16,6 @@
 #   BENCH_METHODS="signal kill" BENCH_THREADED_SIZES= BENCH_SAMPLES=30
 . "$(dirname "$0")/lib.sh"
 
-"$ROOT/scripts/setup.sh"
-"$ROOT/scripts/fetch-base.sh"
-"$ROOT/scripts/assemble.sh"
-"$ROOT/scripts/build.sh" bench
 
 B=$CACHE/build/bench-driver
 mkdir -p "$B"
@@ -31,15 +27,15 @@ mkdir -p "$R"
 env_args=()
 for v in BENCH_SCENARIOS BENCH_SIGNALS BENCH_METHODS BENCH_SIZES BENCH_SAMPLES \
 	BENCH_WARMUP BENCH_FORK_SIZE; do
-	[[ -n ${!v:-} ]] && env_args+=("$v='${!v}'")
+	[[ -n ${!v:-} ]] && env_args+=(--env "$v=${!v}")
 done
 # Set but empty means no threaded point.
-[[ -v BENCH_THREADED_SIZES ]] && env_args+=("BENCH_THREADED_SIZES='$BENCH_THREADED_SIZES'")
+[[ -v BENCH_THREADED_SIZES ]] && env_args+=(--env "BENCH_THREADED_SIZES=$BENCH_THREADED_SIZES")
 log "booting out/bzImage-bench: the chosen points, ${BENCH_SAMPLES:-15} samples each (TCG; long)"
 t0=$(now)
 VM_MEMORY=${BENCH_MEMORY:-8G} VM_TIMEOUT=${BENCH_TIMEOUT:-14400} \
 	"$ROOT/scripts/vm.sh" "$OUT/bzImage-bench" "$R" \
-	"${env_args[@]}" "$ROOT/scripts/guest/bench.sh" "$R" "$B/cgsig_bench"
+	"${env_args[@]}" bench "$B/cgsig_bench"
 log "boot and benchmark took $(($(now) - t0))s; guest output in out/bench/"
 # Debian's python3, which has matplotlib (setup.sh installs it).
 exec /usr/bin/python3 "$ROOT/scripts/bench_report.py" "$R" "$OUT/bzImage-bench.version"

@@ -8,9 +8,6 @@
 #      behind an up-to-date object
 #   4. make rustdoc
 . "$(dirname "$0")/lib.sh"
-"$ROOT/scripts/setup.sh"
-"$ROOT/scripts/fetch-base.sh"
-"$ROOT/scripts/assemble.sh"
 
 fails=0
 gate() { # gate NAME LOGFILE STATUS

@@ -57,3 +57,16 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 # Seconds since the epoch, for the per-phase timings in the summary.
 now() { date +%s; }
+
+# The make graph's steps (setup, base, assemble, build, selftests, ...) run
+# through scripts/phase.sh, which records each one's seconds here; the
+# first step of every chain, setup, starts a fresh record.
+TIMINGS=$OUT/timings
+# phase_times: "setup 1s, base 0s, ..." for the steps this make run took.
+phase_times() {
+	local f
+	for f in setup base assemble build build-bench selftests; do
+		[[ -f $TIMINGS/$f ]] && printf '%s %ss, ' "$f" "$(cat "$TIMINGS/$f")"
+	done
+	return 0
+}

@@ -20,10 +20,6 @@
 #   make mutants [MUTANTS="name ..."]
 . "$(dirname "$0")/lib.sh"
 
-"$ROOT/scripts/setup.sh"
-"$ROOT/scripts/fetch-base.sh"
-"$ROOT/scripts/assemble.sh"
-"$ROOT/scripts/selftests.sh"
 
 MAIN_TREE=$TREE
 W=$CACHE/mutant/linux
@@ -64,7 +60,7 @@ for m in "${names[@]}"; do
 	mkdir -p "$R"
 	log "mutant $m: test_signal"
 	"$ROOT/scripts/vm.sh" "$OUT/bzImage-mutant" "$R" \
-		"$ROOT/scripts/guest/run-tests.sh" "$R" "$CACHE/build/selftests" test_signal
+		test "$CACHE/build/selftests" test_signal
 	if python3 "$ROOT/scripts/report.py" "$R" --kselftest test_signal \
 		--kunit rust_kernel_cgroup --kunit-rerun rust_kernel_cgroup >"$R/report.txt"; then
 		verdicts+=("test:missed")
@@ -77,8 +73,7 @@ for m in "${names[@]}"; do
 		mkdir -p "$R"
 		log "mutant $m: stress"
 		"$ROOT/scripts/vm.sh" "$OUT/bzImage-mutant" "$R" \
-			STRESS_SECONDS="${MUTANT_STRESS_SECONDS:-60}" \
-			"$ROOT/scripts/guest/stress.sh" "$R" "$B/cgsig_stress"
+			--env STRESS_SECONDS="${MUTANT_STRESS_SECONDS:-60}" stress "$B/cgsig_stress"
 		if python3 "$ROOT/scripts/stress_report.py" "$R" >"$R/report.txt"; then
 			verdicts+=("stress:missed")
 		else

@@ -13,11 +13,6 @@ N=${N:-20}
 CASES=${CASES:-forkbomb_gone_after_one_write forkbomb_stopped_by_one_sigstop forkbomb_gone_after_one_sigterm finding3_double_delivery_under_fork finding3_no_double_delivery_under_fork_plain forked_while_parent_blocks_signal_gets_it_once}
 [[ $N =~ ^[1-9][0-9]*$ ]] || die "N must be a positive number, not '$N'"
 
-"$ROOT/scripts/setup.sh"
-"$ROOT/scripts/fetch-base.sh"
-"$ROOT/scripts/assemble.sh"
-"$ROOT/scripts/build.sh" test
-"$ROOT/scripts/selftests.sh"
 
 R=$OUT/repeat
 rm -rf "$R"
@@ -29,7 +24,7 @@ done
 log "booting out/bzImage: test_signal ${args[*]}, $N times"
 # The boot is bounded, by 150 s a run (the default cases take 60 to 100 s).
 VM_TIMEOUT=${VM_TIMEOUT:-$((600 + 150 * N))} "$ROOT/scripts/vm.sh" "$OUT/bzImage" "$R" \
-	"$ROOT/scripts/guest/repeat.sh" "$R" "$CACHE/build/selftests" "$N" "${args[@]}"
+	repeat "$CACHE/build/selftests" "$N" "${args[@]}"
 runs=()
 for ((i = 1; i <= N; i++)); do
 	runs+=("test_signal.$i")

@@ -243,7 +243,8 @@ def main():
                 print(f"     | {line}")
     for name in args.kselftest:
         kselftest(tally, args.results, name)
-    kunit(tally, args.results, args.kunit)
+    if args.kunit:
+        kunit(tally, args.results, args.kunit)
     for name in args.kunit_rerun:
         kunit(tally, args.results, [name], f"kunit-{name}.txt", f"kunit-{name}.txt", " (rerun)")
     walk = args.results / "kunit-walk.txt"

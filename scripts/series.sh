@@ -21,9 +21,6 @@
 # test, repeat, stress, bench); a run that is missing is named as missing.
 . "$(dirname "$0")/lib.sh"
 
-"$ROOT/scripts/setup.sh"
-"$ROOT/scripts/fetch-base.sh"
-"$ROOT/scripts/assemble.sh"
 
 git_t() { git -C "$TREE" "$@"; }
 version=$(cat "$ROOT/series/version")

@@ -11,10 +11,6 @@
 # and fails on a splat (a hung task among them) or if the program failed.
 . "$(dirname "$0")/lib.sh"
 
-"$ROOT/scripts/setup.sh"
-"$ROOT/scripts/fetch-base.sh"
-"$ROOT/scripts/assemble.sh"
-"$ROOT/scripts/build.sh" test
 
 B=$CACHE/build/stress
 mkdir -p "$B"
@@ -25,5 +21,5 @@ rm -rf "$R"
 mkdir -p "$R"
 log "booting out/bzImage: cgsig_stall, ${NR_VICTIMS:-10000} victims (TCG)"
 VM_MEMORY=${STALL_MEMORY:-6G} "$ROOT/scripts/vm.sh" "$OUT/bzImage" "$R" \
-	NR_VICTIMS="${NR_VICTIMS:-10000}" "$ROOT/scripts/guest/stall.sh" "$R" "$B/cgsig_stall"
+	--env NR_VICTIMS="${NR_VICTIMS:-10000}" stall "$B/cgsig_stall"
 python3 "$ROOT/scripts/stall_report.py" "$R" | tee "$R/report.txt"

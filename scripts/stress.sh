@@ -11,10 +11,6 @@
 STRESS_SECONDS=${STRESS_SECONDS:-120}
 [[ $STRESS_SECONDS =~ ^[1-9][0-9]*$ ]] || die "STRESS_SECONDS must be a positive number"
 
-"$ROOT/scripts/setup.sh"
-"$ROOT/scripts/fetch-base.sh"
-"$ROOT/scripts/assemble.sh"
-"$ROOT/scripts/build.sh" test
 
 B=$CACHE/build/stress
 mkdir -p "$B"
@@ -27,6 +23,6 @@ mkdir -p "$R"
 log "booting out/bzImage: ${STRESS_SECONDS}s of stress (TCG)"
 t0=$(now)
 "$ROOT/scripts/vm.sh" "$OUT/bzImage" "$R" \
-	STRESS_SECONDS="$STRESS_SECONDS" "$ROOT/scripts/guest/stress.sh" "$R" "$B/cgsig_stress"
+	--env STRESS_SECONDS="$STRESS_SECONDS" stress "$B/cgsig_stress"
 log "boot and stress took $(($(now) - t0))s; guest output in out/stress/"
 python3 "$ROOT/scripts/stress_report.py" "$R" | tee "$R/report.txt"

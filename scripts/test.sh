@@ -1,20 +1,14 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# make test: set-up, assemble, build, then one boot of the debug kernel that
-# runs every kselftest, collects the KUnit (Rust doc-test) results and the
-# kernel log, and ends in one line "N passed, N failed[, N skipped]".
+# make test (after make's set-up, base, assemble, build and selftests steps):
+# one boot of the debug kernel that runs every kselftest, collects the KUnit
+# results and the kernel log, then the host suites, and ends in one line
+# "N passed, N failed[, N skipped]".
 . "$(dirname "$0")/lib.sh"
 
 # Suites whose absence from the boot log is a failure.
 KUNIT_SUITES=(rust_doctests_kernel rust_kernel_cgroup cgroup_signal)
 
-t0=$(now)
-"$ROOT/scripts/setup.sh"
-"$ROOT/scripts/fetch-base.sh"
-t1=$(now)
-"$ROOT/scripts/assemble.sh"
-"$ROOT/scripts/build.sh" test
-"$ROOT/scripts/selftests.sh"
 t2=$(now)
 
 R=$OUT/test
@@ -22,12 +16,11 @@ rm -rf "$R"
 mkdir -p "$R"
 mapfile -t tests <"$CACHE/build/selftests/list"
 log "booting out/bzImage and running: ${tests[*]} (TCG; several minutes)"
-"$ROOT/scripts/vm.sh" "$OUT/bzImage" "$R" \
-	RETRY_ONCE="'test_freezer'" \
-	"$ROOT/scripts/guest/run-tests.sh" "$R" "$CACHE/build/selftests" "${tests[@]}"
+"$ROOT/scripts/vm.sh" "$OUT/bzImage" "$R" --env RETRY_ONCE=test_freezer \
+	test "$CACHE/build/selftests" "${tests[@]}"
 t3=$(now)
 
-echo "timings: set-up $((t1 - t0))s, assemble+build $((t2 - t1))s, boot+tests $((t3 - t2))s; results in out/test/"
+echo "timings: $(phase_times)boot+tests $((t3 - t2))s; results in out/test/"
 echo "kernel: $(head -1 "$OUT/bzImage.version")"
 # Host suites, counted like kselftests: report.py's own accounting on made-up
 # results (host_report_selftest), and the exhaustive loom model of the fork

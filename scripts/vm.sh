@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# Boot a kernel image under virtme-ng and run one command in the guest.
-#   scripts/vm.sh IMAGE RESULTS_DIR [--interactive] [COMMAND...]
-# The guest shares the host's root read-only (9p) and gets RESULTS_DIR
-# read-write: guest scripts write their results and exit status there,
+# Boot a kernel image under virtme-ng and run one job of the guest's entry
+# point, scripts/guest/job.sh, there:
+#   scripts/vm.sh IMAGE RESULTS_DIR [--env NAME=VALUE]... JOB [ARGS...]
+#   scripts/vm.sh IMAGE RESULTS_DIR --interactive
+# Every word reaches the guest as it was given (quoted with printf %q), so
+# values may hold spaces and quotes. The guest shares the host's root
+# read-only (9p) and gets RESULTS_DIR read-write: the job writes its
+# results and exit status there,
 # because vng's own exit status and stdout are not reliable under TCG
 # (console fallback: "cannot find script I/O ports"). The console log is
 # kept in RESULTS_DIR/console.log.
@@ -14,11 +18,17 @@
 
 image=$1 results=$2
 shift 2
-interactive=0
+interactive=0 envs=()
 if [[ ${1:-} == --interactive ]]; then
 	interactive=1
 	shift
 fi
+while [[ ${1:-} == --env ]]; do
+	[[ ${2:-} == [A-Za-z_]*=* ]] || die "vm.sh: --env wants NAME=VALUE, not '${2:-}'"
+	envs+=("$2")
+	shift 2
+done
+((interactive)) || (($#)) || die "vm.sh: no job given"
 [[ -f $image ]] || die "$image missing: build it first (make build)"
 mkdir -p "$results"
 export PATH=$VENV/bin:$PATH
@@ -37,5 +47,6 @@ if ((interactive)); then
 	exec vng "${args[@]}"
 fi
 # The whole boot is bounded: a hung guest must not hang CI.
-timeout --foreground -k 10 "${VM_TIMEOUT:-2400}" vng "${args[@]}" --exec "$*" \
+job=$(printf '%q ' env "${envs[@]}" "$ROOT/scripts/guest/job.sh" "$1" "$results" "${@:2}")
+timeout --foreground -k 10 "${VM_TIMEOUT:-2400}" vng "${args[@]}" --exec "$job" \
 	</dev/null >"$results/console.log" 2>&1 || true
