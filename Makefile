@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # cgroup.signal for Linux 7.3, in Rust: entry points. See README.md.
-# Every target installs what is missing first: setup is the root of the
-# prerequisite graph below.
+# Every target but help, clean and distclean installs what is missing first:
+# setup is the root of the prerequisite graph below.
 
 SHELL := /bin/bash
 S := scripts
@@ -53,19 +53,19 @@ build: assemble
 build-bench: assemble
 	@$(P) build-bench $(S)/build.sh bench
 
-selftests: build
+selftests: assemble
 	@$(P) selftests $(S)/selftests.sh
 
 writeback: base
 	@$(S)/writeback.sh
 
-test: selftests
+test: build selftests
 	@$(S)/test.sh
 
 run: build
 	@$(S)/run.sh
 
-repeat: selftests
+repeat: build selftests
 	@$(S)/repeat.sh
 
 stress: build

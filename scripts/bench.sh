@@ -16,7 +16,6 @@
 #   BENCH_METHODS="signal kill" BENCH_THREADED_SIZES= BENCH_SAMPLES=30
 . "$(dirname "$0")/lib.sh"
 
-
 B=$CACHE/build/bench-driver
 mkdir -p "$B"
 gcc -O2 -Wall -Wextra -Werror -pthread -o "$B/cgsig_bench" "$ROOT/bench/cgsig_bench.c"

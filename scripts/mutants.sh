@@ -20,7 +20,6 @@
 #   make mutants [MUTANTS="name ..."]
 . "$(dirname "$0")/lib.sh"
 
-
 MAIN_TREE=$TREE
 W=$CACHE/mutant/linux
 head=$(git -C "$MAIN_TREE" rev-parse HEAD)

@@ -13,7 +13,6 @@ N=${N:-20}
 CASES=${CASES:-forkbomb_gone_after_one_write forkbomb_stopped_by_one_sigstop forkbomb_gone_after_one_sigterm finding3_double_delivery_under_fork finding3_no_double_delivery_under_fork_plain forked_while_parent_blocks_signal_gets_it_once}
 [[ $N =~ ^[1-9][0-9]*$ ]] || die "N must be a positive number, not '$N'"
 
-
 R=$OUT/repeat
 rm -rf "$R"
 mkdir -p "$R"
@@ -23,8 +22,10 @@ for c in $CASES; do
 done
 log "booting out/bzImage: test_signal ${args[*]}, $N times"
 # The boot is bounded, by 150 s a run (the default cases take 60 to 100 s).
+env_args=()
+[[ -v TEST_TIMEOUT ]] && env_args+=(--env "TEST_TIMEOUT=$TEST_TIMEOUT")
 VM_TIMEOUT=${VM_TIMEOUT:-$((600 + 150 * N))} "$ROOT/scripts/vm.sh" "$OUT/bzImage" "$R" \
-	repeat "$CACHE/build/selftests" "$N" "${args[@]}"
+	"${env_args[@]}" repeat "$CACHE/build/selftests" "$N" "${args[@]}"
 runs=()
 for ((i = 1; i <= N; i++)); do
 	runs+=("test_signal.$i")

@@ -21,7 +21,6 @@
 # test, repeat, stress, bench); a run that is missing is named as missing.
 . "$(dirname "$0")/lib.sh"
 
-
 git_t() { git -C "$TREE" "$@"; }
 version=$(cat "$ROOT/series/version")
 [[ $version =~ ^[1-9][0-9]*$ ]] || die "series/version: '$version' is not a version number"

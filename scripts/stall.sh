@@ -11,7 +11,6 @@
 # and fails on a splat (a hung task among them) or if the program failed.
 . "$(dirname "$0")/lib.sh"
 
-
 B=$CACHE/build/stress
 mkdir -p "$B"
 gcc -O2 -Wall -Wextra -Wno-unused-parameter -pthread -o "$B/cgsig_stall" "$ROOT/stress/cgsig_stall.c"

@@ -11,7 +11,6 @@
 STRESS_SECONDS=${STRESS_SECONDS:-120}
 [[ $STRESS_SECONDS =~ ^[1-9][0-9]*$ ]] || die "STRESS_SECONDS must be a positive number"
 
-
 B=$CACHE/build/stress
 mkdir -p "$B"
 gcc -O2 -Wall -Wextra -Wno-unused-parameter -pthread -o "$B/cgsig_stress" \

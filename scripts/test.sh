@@ -16,7 +16,9 @@ rm -rf "$R"
 mkdir -p "$R"
 mapfile -t tests <"$CACHE/build/selftests/list"
 log "booting out/bzImage and running: ${tests[*]} (TCG; several minutes)"
-"$ROOT/scripts/vm.sh" "$OUT/bzImage" "$R" --env RETRY_ONCE=test_freezer \
+env_args=(--env RETRY_ONCE=test_freezer)
+[[ -v TEST_TIMEOUT ]] && env_args+=(--env "TEST_TIMEOUT=$TEST_TIMEOUT")
+"$ROOT/scripts/vm.sh" "$OUT/bzImage" "$R" "${env_args[@]}" \
 	test "$CACHE/build/selftests" "${tests[@]}"
 t3=$(now)
 

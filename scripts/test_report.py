@@ -110,6 +110,45 @@ def case_splat_fails():
     return t.failed == 1
 
 
+def report_main(files, argv):
+    """report.py's main() over a results dir holding `files`: its last line."""
+    with tempfile.TemporaryDirectory() as d:
+        r = pathlib.Path(d)
+        files = {"dmesg-boot.txt": KUNIT_OK, "dmesg.txt": "", "complete": "", **files}
+        for name, text in files.items():
+            (r / name).write_text(text)
+        out, old = io.StringIO(), sys.argv
+        sys.argv = ["report.py", str(r), *argv]
+        try:
+            with contextlib.redirect_stdout(out):
+                report.main()
+        finally:
+            sys.argv = old
+        return out.getvalue().strip().splitlines()[-1]
+
+
+T_OK = {"t.tap": "1..1\nok 1 test_a\n", "t.rc": "0"}
+
+
+def case_boot_kunit_counted_only_when_asked():
+    # make repeat asks for no suite: test_a and dmesg, not the boot's a and b.
+    return (report_main(T_OK, ["--kselftest", "t"]) == "2 passed, 0 failed"
+            and report_main(T_OK, ["--kselftest", "t", "--kunit", "s"]) == "4 passed, 0 failed")
+
+
+def case_kunit_rerun_failure_fails():
+    rerun = KUNIT_OK.replace("ok 2 b", "not ok 2 b").replace("ok 1 s", "not ok 1 s")
+    files = {**T_OK, "kunit-s.txt": rerun, "kunit-walk.txt": "nr_dying_descendants 1\n"}
+    return report_main(files, ["--kselftest", "t", "--kunit", "s", "--kunit-rerun", "s"]) == \
+        "6 passed, 1 failed"
+
+
+def case_kunit_rerun_without_a_dying_cgroup_fails():
+    files = {**T_OK, "kunit-s.txt": KUNIT_OK, "kunit-walk.txt": "nr_dying_descendants 0\n"}
+    return report_main(files, ["--kselftest", "t", "--kunit", "s", "--kunit-rerun", "s"]) == \
+        "6 passed, 1 failed"
+
+
 def main():
     cases = [(n, f) for n, f in globals().items() if n.startswith("case_")]
     print("TAP version 13")

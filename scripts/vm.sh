@@ -4,8 +4,8 @@
 # point, scripts/guest/job.sh, there:
 #   scripts/vm.sh IMAGE RESULTS_DIR [--env NAME=VALUE]... JOB [ARGS...]
 #   scripts/vm.sh IMAGE RESULTS_DIR --interactive
-# Every word reaches the guest as it was given (quoted with printf %q), so
-# values may hold spaces and quotes. The guest shares the host's root
+# Every word reaches the guest as it was given (each in single quotes for
+# the guest's /bin/sh), so values may hold spaces and quotes. The guest shares the host's root
 # read-only (9p) and gets RESULTS_DIR read-write: the job writes its
 # results and exit status there,
 # because vng's own exit status and stdout are not reliable under TCG
@@ -24,7 +24,7 @@ if [[ ${1:-} == --interactive ]]; then
 	shift
 fi
 while [[ ${1:-} == --env ]]; do
-	[[ ${2:-} == [A-Za-z_]*=* ]] || die "vm.sh: --env wants NAME=VALUE, not '${2:-}'"
+	[[ ${2:-} =~ ^[A-Za-z_][A-Za-z0-9_]*= ]] || die "vm.sh: --env wants NAME=VALUE, not '${2:-}'"
 	envs+=("$2")
 	shift 2
 done
@@ -47,6 +47,12 @@ if ((interactive)); then
 	exec vng "${args[@]}"
 fi
 # The whole boot is bounded: a hung guest must not hang CI.
-job=$(printf '%q ' env "${envs[@]}" "$ROOT/scripts/guest/job.sh" "$1" "$results" "${@:2}")
+# virtme-ng runs the command with /bin/sh (dash here): quote each word in
+# single quotes, the POSIX way, not with bash's printf %q.
+quote() {
+	local w q="'\\''"
+	for w; do printf "'%s' " "${w//\'/$q}"; done
+}
+job=$(quote env "${envs[@]}" "$ROOT/scripts/guest/job.sh" "$1" "$results" "${@:2}")
 timeout --foreground -k 10 "${VM_TIMEOUT:-2400}" vng "${args[@]}" --exec "$job" \
 	</dev/null >"$results/console.log" 2>&1 || true

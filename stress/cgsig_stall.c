@@ -20,7 +20,7 @@
  * with forks held back), with or without cgroup.signal.
  *
  * The remounts keep the mount's other options; still, run it in a VM only
- * (CGSIG_STALL_VM=1, as scripts/guest/stall.sh does). The hung-task detector
+ * (CGSIG_STALL_VM=1, as the stall job of scripts/guest/job.sh does). The hung-task detector
  * is at 10 s while the phases run. Prints one "key value" per line.
  */
 #define _GNU_SOURCE

@@ -243,7 +243,10 @@ job_demo() {
 case $job in
 test | repeat | stress | stall | bench) "job_$job" "$@" ;;
 demo) (job_demo) ;;
-*) echo "job.sh: unknown job '$job'" >&2 ;;
+*)
+	echo "job.sh: unknown job '$job'" >&2
+	exit 2 # no `complete` marker: the host reports a failed guest
+	;;
 esac
 
 dmesg >dmesg.txt
