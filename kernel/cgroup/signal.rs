@@ -53,7 +53,7 @@ fn write(file: &mut OpenFile, buf: &mut [u8]) -> Result {
 /// # Safety
 ///
 /// `of` must be the open file of a `cgroup.signal` file whose `->write` kernfs is running (so
-/// with `of->mutex` held), not otherwise used during the call; `buf` must point to `nbytes + 1`
+/// with `of->mutex` held), with no other [`OpenFile`] made of it; `buf` must point to `nbytes + 1`
 /// bytes valid for reads and writes during the call, the last of them `NUL`, as
 /// `kernfs_fop_write_iter()` passes them.
 #[export]
@@ -63,7 +63,7 @@ pub unsafe extern "C" fn cgroup_signal_write(
     nbytes: usize,
 ) -> c_int {
     // SAFETY: The safety requirements guarantee that `of` is the open file of a cgroup file
-    // whose `->write` is running, and that nothing else uses it during this call.
+    // whose `->write` is running, and that no other `OpenFile` is made of it during this call.
     let file = unsafe { OpenFile::from_raw(of) };
     // SAFETY: The safety requirements guarantee that `buf` points to `nbytes + 1` bytes valid
     // for reads and writes during this call; `nbytes` is at most a page, so the sum does not
