@@ -166,7 +166,7 @@ def kselftest(tally, results, name):
         tally.add(f"kselftest/{name}", "fail", f"exit status {rc} (124 = timeout)")
 
 
-def kunit(tally, results, required, log_name="dmesg-boot.txt", where="the boot log", tag=""):
+def kunit(tally, results, required, log_name="dmesg-boot.txt", tag=""):
     log = results / log_name
     lines = [strip_ts(l) for l in log.read_text(errors="replace").splitlines()] if log.exists() else []
     seen = {}
@@ -198,7 +198,7 @@ def kunit(tally, results, required, log_name="dmesg-boot.txt", where="the boot l
     for name in required:
         info = seen.get(name)
         if info is None:
-            tally.add(f"kunit/{name}{tag}", "fail", f"suite missing from {where}")
+            tally.add(f"kunit/{name}{tag}", "fail", f"suite missing from {log_name}")
         elif info["result"] is None:
             tally.add(f"kunit/{name}{tag}", "fail", "suite did not finish")
         elif info["cases"] == 0:
@@ -246,7 +246,7 @@ def main():
     if args.kunit:
         kunit(tally, args.results, args.kunit)
     for name in args.kunit_rerun:
-        kunit(tally, args.results, [name], f"kunit-{name}.txt", f"kunit-{name}.txt", " (rerun)")
+        kunit(tally, args.results, [name], f"kunit-{name}.txt", " (rerun)")
     walk = args.results / "kunit-walk.txt"
     if args.kunit_rerun and walk.exists():
         # The rerun is there to walk past a dying cgroup: its set-up must have made one.
