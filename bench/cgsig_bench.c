@@ -5,6 +5,7 @@
  * service managers run today. Runs inside the benchmark VM.
  *
  *   cgsig_bench SCENARIO SIGNAL NPROCS THREADS SAMPLES WARMUP FORK METHOD...
+ *   cgsig_bench miss WORKLOAD SIGNAL PIDS_MAX SAMPLES WARMUP METHOD...
  *
  * SCENARIO  flat (one cgroup) or tree (100 cgroups, depth 3)
  * SIGNAL    the signal to send (the populated processes keep its default
@@ -24,11 +25,34 @@
  * Each run populates the subtree afresh (clone3 CLONE_INTO_CGROUP), then
  * times the signalling (write_us: the write, or the whole userspace
  * procedure) and the time until cgroup.events says "populated 0"
- * (empty_us). With FORK, a process in another cgroup forks, exits and is
+ * (empty_us). For SIGTERM the processes run a handler that notes when it ran:
+ * signalled_us is the time until the last handler ran (for SIGKILL, which
+ * no handler sees, a process has the signal when it is dead: empty_us). With FORK, a process in another cgroup forks, exits and is
  * waited for in a loop while the subtree is signalled and emptied; fork_us is
  * the latency of each such fork+exit+wait that overlaps [start, empty]. The
  * first WARMUP rounds are dropped. Prints one JSON object per method and
  * metric, a line each, in the format of out/bench/results.json's "runs".
+ *
+ * miss: how many processes of a fork-heavy workload each method misses.
+ * WORKLOAD  forkbomb  processes that fork two children each and exit,
+ *                     retrying at the limit (":(){ :|:& };:")
+ *           service   eight services that fork and exec children, a quarter
+ *                     short-lived (exit at once), the rest long-lived
+ *                     (1 to 4 s)
+ *           threaded  four processes whose leader sits in one threaded
+ *                     cgroup and whose forking thread in another, forking
+ *                     forkbomb children there
+ * PIDS_MAX  the workload's pids.max
+ * METHOD    signal, kill (SIGKILL only), freeze (as above, one pass),
+ *           loop1 (one pass over every cgroup.procs, systemd's first
+ *           pass), loop (systemd's cg_kill: passes until one finds no pid
+ *           it has not signalled yet; at most MISS_MAX_PASSES)
+ * Each sample starts the workload afresh, waits until it has filled most of
+ * pids.max (a third for service, whose execs are slow under emulation), runs the method, waits MISS_GRACE_MS and counts the processes
+ * the method missed: for SIGKILL and SIGTERM (default action) those still
+ * alive, for SIGSTOP those not stopped, from /proc/PID/stat. Metrics:
+ * missed, passes, write_us (until the method returned) and procs (the
+ * workload's processes when the method started).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -43,6 +67,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
@@ -61,6 +86,13 @@
 
 static char cgroups[MAX_CGROUPS][64];
 static int nr_cgroups;
+
+/* SIGTERM handlers of the populated processes: how many ran, the last one when. */
+struct handled {
+	long n;
+	long long last_us;
+};
+static struct handled *handled;
 
 static long long now_us(void)
 {
@@ -114,6 +146,22 @@ static void make_cgroups(bool tree)
 	}
 }
 
+static void on_term(int sig __attribute__((unused)))
+{
+	struct timespec ts;
+	long long t;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	t = ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+	/* Handlers run concurrently in many processes: keep the latest time. */
+	for (long long old = __atomic_load_n(&handled->last_us, __ATOMIC_RELAXED);
+	     old < t && !__atomic_compare_exchange_n(&handled->last_us, &old, t, false,
+						     __ATOMIC_RELAXED, __ATOMIC_RELAXED);)
+		;
+	__atomic_add_fetch(&handled->n, 1, __ATOMIC_RELEASE);
+	_exit(0);
+}
+
 static void *idle(void *arg __attribute__((unused)))
 {
 	for (;;)
@@ -127,7 +175,7 @@ static void *idle(void *arg __attribute__((unused)))
  * exit; the processes are then reparented to us, a child subreaper, so that
  * the driver reaps them all.
  */
-static void populate(int n, int threads)
+static void populate(int n, int threads, bool term_handler)
 {
 	int fds[MAX_CGROUPS], i, sp, ready[2], status;
 	pid_t spawners[NR_SPAWNERS];
@@ -161,6 +209,8 @@ static void populate(int n, int threads)
 				int k;
 
 				close(ready[0]);
+				if (term_handler && signal(SIGTERM, on_term) == SIG_ERR)
+					_exit(1);
 				for (k = 1; k < threads; k++)
 					if (pthread_create(&t, NULL, idle, NULL))
 						_exit(1);
@@ -382,27 +432,454 @@ static const char *method_name(const char *m)
 	return "userspace-freeze";
 }
 
-static void print_series(const char *scenario, const char *method, int sig, int n,
-			 int threads, const char *metric, struct series *s)
+static void print_named(const char *scenario, const char *name, int sig, int n,
+			int threads, const char *metric, struct series *s)
 {
 	long i;
 
 	printf("{\"scenario\": \"%s\", \"method\": \"%s\", \"signal\": %d, \"n_procs\": %d, "
 	       "\"threads\": %d, \"n_cgroups\": %d, \"metric\": \"%s\", \"samples\": [",
-	       scenario, method_name(method), sig, n, threads, nr_cgroups, metric);
+	       scenario, name, sig, n, threads, nr_cgroups, metric);
 	for (i = 0; i < s->n; i++)
 		printf("%s%lld", i ? ", " : "", s->v[i]);
 	printf("]}\n");
 }
 
+
+/* ---- miss: processes a method misses under fork load ---- */
+
+#define MISS_GRACE_MS 1000
+#define MISS_MAX_PASSES 1000
+#define MISS_FILL_TIMEOUT_US (30 * 1000000LL)
+#define NR_SERVICES 8
+#define NR_THREADED 4
+#define PID_BITS (1 << 22)	/* the guest's pid_max */
+
+static const char *workload;
+static int pids_max;
+static unsigned char *seen;	/* pids signalled by this pass of loop */
+
+static _Noreturn void bomb(void)
+{
+	int made = 0;
+
+	for (;;) {
+		pid_t p = fork();
+
+		if (p == 0)
+			made = 0;
+		else if (p > 0 && ++made == 2)
+			_exit(0);
+		else if (p < 0)
+			sched_yield();	/* at pids.max: try again */
+	}
+}
+
+/* A service's child, after exec: a quarter exit at once, the rest live 1-4 s. */
+static _Noreturn int service_child(const char *kind)
+{
+	if (!strcmp(kind, "long")) {
+		srand(getpid());
+		usleep(1000000 + rand() % 3000000);
+	}
+	_exit(0);
+}
+
+static _Noreturn void service(void)
+{
+	unsigned long i;
+
+	signal(SIGCHLD, SIG_IGN);	/* children are reaped by the kernel */
+	for (i = 0;; i++) {
+		pid_t p = fork();
+
+		if (p == 0) {
+			execl("/proc/self/exe", "cgsig_bench", "__child", i % 4 ? "long" : "short",
+			      (char *)NULL);
+			_exit(127);
+		}
+		if (p < 0)
+			usleep(1000);
+	}
+}
+
+static void *forking_thread(void *arg __attribute__((unused)))
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/t2", BASE);
+	if (cg_write(path, "cgroup.threads", "0"))
+		_exit(1);
+	for (;;) {
+		pid_t p = fork();
+
+		if (p == 0)
+			bomb();
+		if (p < 0)
+			sched_yield();
+	}
+	return NULL;
+}
+
+/* Leader in t1, a thread forking into t2. */
+static _Noreturn void threaded_proc(void)
+{
+	pthread_t t;
+
+	signal(SIGCHLD, SIG_IGN);
+	if (pthread_create(&t, NULL, forking_thread, NULL))
+		_exit(1);
+	for (;;)
+		pause();
+}
+
+/* Reaps whatever the subreaper inherits, for as long as the driver runs. */
+static void *reaper(void *arg __attribute__((unused)))
+{
+	for (;;)
+		if (waitpid(-1, NULL, __WALL) < 0)
+			usleep(1000);
+	return NULL;
+}
+
+static long nr_lines_of(const char *cg, const char *file)
+{
+	char path[300], buf[65536];
+	long lines = 0;
+	int fd, n, i;
+
+	snprintf(path, sizeof(path), "%s/%s", cg, file);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		for (i = 0; i < n; i++)
+			lines += buf[i] == '\n';
+	close(fd);
+	return lines;
+}
+
+static long read_long(const char *cg, const char *file)
+{
+	char path[300], buf[64];
+	int fd, n;
+
+	snprintf(path, sizeof(path), "%s/%s", cg, file);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = 0;
+	return atol(buf);
+}
+
+static void miss_cgroups(void)
+{
+	char buf[32];
+
+	if (cg_write("/sys/fs/cgroup", "cgroup.subtree_control", "+pids"))
+		die("+pids");
+	rmdir(BASE "/t1");
+	rmdir(BASE "/t2");
+	rmdir(BASE);
+	if (mkdir(BASE, 0755))
+		die(BASE);
+	snprintf(cgroups[nr_cgroups++], sizeof(cgroups[0]), "%s", BASE);
+	snprintf(buf, sizeof(buf), "%d", pids_max);
+	if (cg_write(BASE, "pids.max", buf))
+		die("pids.max");
+	if (strcmp(workload, "threaded"))
+		return;
+	/* Their cgroup.procs cannot be read (EOPNOTSUPP): BASE's lists them. */
+	if (mkdir(BASE "/t1", 0755) || mkdir(BASE "/t2", 0755) ||
+	    cg_write(BASE "/t1", "cgroup.type", "threaded") ||
+	    cg_write(BASE "/t2", "cgroup.type", "threaded"))
+		die("threaded cgroups");
+}
+
+/* Starts the workload afresh and waits until it fills most of pids.max. */
+static void miss_start(void)
+{
+	int nr = !strcmp(workload, "forkbomb") ? 1 : !strcmp(workload, "service") ? NR_SERVICES :
+		 NR_THREADED;
+	const char *cg = strcmp(workload, "threaded") ? BASE : BASE "/t1";
+	long target = !strcmp(workload, "service") ? pids_max / 3 : pids_max * 8 / 10;
+	long long t0 = now_us();
+	int fd, i;
+
+	fd = open(cg, O_PATH | O_DIRECTORY);
+	if (fd < 0)
+		die(cg);
+	for (i = 0; i < nr; i++) {
+		struct clone_args args = {
+			.flags = CLONE_INTO_CGROUP,
+			.exit_signal = SIGCHLD,
+			.cgroup = fd,
+		};
+		pid_t pid = syscall(__NR_clone3, &args, sizeof(args));
+
+		if (pid < 0)
+			die("clone3");
+		if (pid == 0) {
+			/* The driver runs at a higher priority than its workloads. */
+			setpriority(PRIO_PROCESS, 0, 0);
+			if (!strcmp(workload, "forkbomb"))
+				bomb();
+			if (!strcmp(workload, "service"))
+				service();
+			threaded_proc();
+		}
+	}
+	close(fd);
+	while (read_long(BASE, "pids.current") < target) {
+		if (now_us() - t0 > MISS_FILL_TIMEOUT_US) {
+			fprintf(stderr, "%s: %ld of pids.max %d after 30 s\n", workload,
+				read_long(BASE, "pids.current"), pids_max);
+			break;
+		}
+		usleep(10000);
+	}
+}
+
+/*
+ * Processes of the workload that do not show @sig's effect: alive (not a
+ * zombie) for SIGKILL and SIGTERM, not stopped for SIGSTOP.
+ */
+static long count_missed(int sig)
+{
+	char path[300], buf[65536], stat[512], *p, *end, *state;
+	long missed = 0;
+	int fd, n;
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", BASE);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		die(path);
+	while ((n = read(fd, buf, sizeof(buf) - 1)) > 0) {
+		buf[n] = 0;
+		for (p = buf; *p; p = end) {
+			long pid = strtol(p, &end, 10);
+			int sfd, m;
+
+			if (end == p)
+				break;
+			while (*end == '\n')
+				end++;
+			snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+			sfd = open(path, O_RDONLY);
+			if (sfd < 0)
+				continue;	/* gone */
+			m = read(sfd, stat, sizeof(stat) - 1);
+			close(sfd);
+			stat[m > 0 ? m : 0] = 0;
+			state = strrchr(stat, ')');
+			if (!state || !state[1])
+				continue;
+			state += 2;
+			if (*state == 'Z' || *state == 'X')
+				continue;
+			if (sig == SIGSTOP && (*state == 'T' || *state == 't'))
+				continue;
+			missed++;
+		}
+	}
+	close(fd);
+	return missed;
+}
+
+/* One pass of kill(2) over every listed pid not signalled yet; how many it signalled. */
+static long kill_new(int sig)
+{
+	char path[300], buf[65536], *p, *end;
+	long sent = 0;
+	int fd, n, i;
+
+	for (i = 0; i < nr_cgroups; i++) {
+		snprintf(path, sizeof(path), "%.63s/cgroup.procs", cgroups[i]);
+		fd = open(path, O_RDONLY);
+		if (fd < 0)
+			die(path);
+		while ((n = read(fd, buf, sizeof(buf) - 1)) > 0) {
+			buf[n] = 0;
+			for (p = buf; *p; p = end) {
+				long pid = strtol(p, &end, 10);
+
+				if (end == p)
+					break;
+				while (*end == '\n')
+					end++;
+				if (pid <= 0 || pid >= PID_BITS || seen[pid / 8] & (1 << pid % 8))
+					continue;
+				seen[pid / 8] |= 1 << pid % 8;
+				kill(pid, sig);
+				sent++;
+			}
+		}
+		close(fd);
+	}
+	return sent;
+}
+
+/* Runs @method; returns its passes over cgroup.procs (0 for a write). */
+static long miss_method(const char *method, int sig, const char *sigbuf)
+{
+	long passes = 0;
+	long long t0;
+
+	memset(seen, 0, PID_BITS / 8);
+	if (!strcmp(method, "signal")) {
+		if (cg_write(BASE, "cgroup.signal", sigbuf))
+			die("cgroup.signal");
+	} else if (!strcmp(method, "kill")) {
+		if (cg_write(BASE, "cgroup.kill", "1"))
+			die("cgroup.kill");
+	} else if (!strcmp(method, "loop1")) {
+		kill_new(sig);
+		passes = 1;
+	} else if (!strcmp(method, "loop")) {
+		do
+			passes++;
+		while (kill_new(sig) && passes < MISS_MAX_PASSES);
+	} else {
+		if (cg_write(BASE, "cgroup.freeze", "1"))
+			die("cgroup.freeze");
+		t0 = now_us();
+		/* runc gives up after a while; so do we, and say so. */
+		while (!cg_contains(BASE, "cgroup.events", "frozen 1")) {
+			if (now_us() - t0 > MISS_FILL_TIMEOUT_US) {
+				fprintf(stderr, "%s: not frozen after 30 s\n", workload);
+				break;
+			}
+			usleep(100);
+		}
+		kill_new(sig);
+		passes = 1;
+		if (cg_write(BASE, "cgroup.freeze", "0"))
+			die("cgroup.freeze");
+	}
+	return passes;
+}
+
+static void miss_cleanup(void)
+{
+	long long t0 = now_us();
+
+	if (cg_write(BASE, "cgroup.kill", "1"))
+		die("cgroup.kill");
+	while (!cg_contains(BASE, "cgroup.events", "populated 0")) {
+		if (now_us() - t0 > MISS_FILL_TIMEOUT_US)
+			die("workload survived cgroup.kill");
+		usleep(1000);
+	}
+	/* Zombies still count in pids.current until the reaper has them. */
+	while (read_long(BASE, "pids.current") > 0) {
+		if (now_us() - t0 > 2 * MISS_FILL_TIMEOUT_US)
+			die("zombies not reaped");
+		usleep(1000);
+	}
+}
+
+static const char *miss_method_name(const char *m)
+{
+	if (!strcmp(m, "loop1"))
+		return "userspace-loop-once";
+	return method_name(m);
+}
+
+static int miss_main(int argc, char **argv)
+{
+	struct series missed[MAX_METHODS + 1] = {}, passes[MAX_METHODS + 1] = {};
+	struct series write_us[MAX_METHODS + 1] = {}, procs[MAX_METHODS + 1] = {};
+	int sig, samples, warmup, nr_methods, r, k;
+	const char **methods;
+	char scenario[64], sigbuf[16];
+	pthread_t t;
+
+	if (argc < 8 || argc - 7 > MAX_METHODS + 1) {
+		fprintf(stderr, "usage: %s miss forkbomb|service|threaded SIGNAL PIDS_MAX SAMPLES WARMUP METHOD...\n",
+			argv[0]);
+		return 2;
+	}
+	workload = argv[2];
+	sig = atoi(argv[3]);
+	pids_max = atoi(argv[4]);
+	samples = atoi(argv[5]);
+	warmup = atoi(argv[6]);
+	methods = (const char **)argv + 7;
+	nr_methods = argc - 7;
+	if (strcmp(workload, "forkbomb") && strcmp(workload, "service") &&
+	    strcmp(workload, "threaded"))
+		return 2;
+	if (sig < 1 || pids_max < 10 || samples < 1 || warmup < 0)
+		return 2;
+	for (k = 0; k < nr_methods; k++)
+		if ((!method_known(methods[k]) && strcmp(methods[k], "loop1")) ||
+		    (!strcmp(methods[k], "kill") && sig != SIGKILL))
+			return 2;
+	snprintf(sigbuf, sizeof(sigbuf), "%d", sig);
+	snprintf(scenario, sizeof(scenario), "miss-%s", workload);
+	seen = malloc(PID_BITS / 8);
+	if (!seen)
+		die("malloc");
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1))
+		die("PR_SET_CHILD_SUBREAPER");
+	if (setpriority(PRIO_PROCESS, 0, -10))
+		die("setpriority");
+	if (pthread_create(&t, NULL, reaper, NULL))
+		die("reaper");
+	miss_cgroups();
+
+	for (r = 0; r < samples + warmup; r++) {
+		for (k = 0; k < nr_methods; k++) {
+			int m = (r + k) % nr_methods;
+			long long t0, t1;
+			long n, p, miss;
+
+			miss_start();
+			n = nr_lines_of(BASE, "cgroup.procs");
+			t0 = now_us();
+			p = miss_method(methods[m], sig, sigbuf);
+			t1 = now_us();
+			usleep(MISS_GRACE_MS * 1000);
+			miss = count_missed(sig);
+			miss_cleanup();
+			if (r < warmup)
+				continue;
+			add(&missed[m], miss);
+			add(&passes[m], p);
+			add(&write_us[m], t1 - t0);
+			add(&procs[m], n);
+		}
+		fprintf(stderr, "round %d/%d done\n", r + 1, samples + warmup);
+	}
+
+	for (k = 0; k < nr_methods; k++) {
+		const char *name = miss_method_name(methods[k]);
+
+		print_named(scenario, name, sig, pids_max, 1, "missed", &missed[k]);
+		print_named(scenario, name, sig, pids_max, 1, "passes", &passes[k]);
+		print_named(scenario, name, sig, pids_max, 1, "write_us", &write_us[k]);
+		print_named(scenario, name, sig, pids_max, 1, "procs", &procs[k]);
+	}
+	rmdir(BASE "/t1");
+	rmdir(BASE "/t2");
+	rmdir(BASE);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct series write_us[MAX_METHODS] = {}, empty_us[MAX_METHODS] = {};
-	struct series fork_us[MAX_METHODS] = {};
+	struct series fork_us[MAX_METHODS] = {}, signalled_us[MAX_METHODS] = {};
 	int sig, n, threads, samples, warmup, fork_sampling, nr_methods, r, k;
 	const char *scenario, **methods;
 	char sigbuf[16];
 
+	if (argc == 3 && !strcmp(argv[1], "__child"))
+		return service_child(argv[2]);
+	if (argc > 1 && !strcmp(argv[1], "miss"))
+		return miss_main(argc, argv);
 	if (argc < 9 || argc - 8 > MAX_METHODS) {
 		fprintf(stderr, "usage: %s flat|tree SIGNAL NPROCS THREADS SAMPLES WARMUP FORK METHOD...\n",
 			argv[0]);
@@ -430,6 +907,10 @@ int main(int argc, char **argv)
 	make_cgroups(!strcmp(scenario, "tree"));
 	if (fork_sampling)
 		start_sampler();
+	handled = mmap(NULL, sizeof(*handled), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+		       -1, 0);
+	if (handled == MAP_FAILED)
+		die("mmap");
 
 	for (r = 0; r < samples + warmup; r++) {
 		for (k = 0; k < nr_methods; k++) {
@@ -437,7 +918,9 @@ int main(int argc, char **argv)
 			long long t0, t1, t2;
 			long first = 0, i;
 
-			populate(n, threads);
+			handled->n = 0;
+			handled->last_us = 0;
+			populate(n, threads, sig == SIGTERM);
 			if (fork_sampling) {
 				first = __atomic_load_n(&fs->n, __ATOMIC_ACQUIRE);
 				sampler_set(1);
@@ -455,6 +938,11 @@ int main(int argc, char **argv)
 				continue;
 			add(&write_us[m], t1 - t0);
 			add(&empty_us[m], t2 - t0);
+			if (sig == SIGTERM) {
+				if (__atomic_load_n(&handled->n, __ATOMIC_ACQUIRE) != n)
+					die("a SIGTERM handler did not run");
+				add(&signalled_us[m], handled->last_us - t0);
+			}
 			for (i = first; fork_sampling && i < fs->n; i++)
 				if (fs->start[i] <= t2 && fs->start[i] + fs->lat[i] >= t0)
 					add(&fork_us[m], fs->lat[i]);
@@ -465,10 +953,13 @@ int main(int argc, char **argv)
 		stop_sampler();
 
 	for (k = 0; k < nr_methods; k++) {
-		print_series(scenario, methods[k], sig, n, threads, "write_us", &write_us[k]);
-		print_series(scenario, methods[k], sig, n, threads, "empty_us", &empty_us[k]);
+		print_named(scenario, method_name(methods[k]), sig, n, threads, "write_us", &write_us[k]);
+		print_named(scenario, method_name(methods[k]), sig, n, threads, "empty_us", &empty_us[k]);
+		if (sig == SIGTERM)
+			print_named(scenario, method_name(methods[k]), sig, n, threads, "signalled_us",
+				    &signalled_us[k]);
 		if (fork_sampling)
-			print_series(scenario, methods[k], sig, n, threads, "fork_us", &fork_us[k]);
+			print_named(scenario, method_name(methods[k]), sig, n, threads, "fork_us", &fork_us[k]);
 	}
 	return 0;
 }

@@ -11,6 +11,10 @@
 # BENCH_SIGNALS [9 15], BENCH_METHODS [signal kill loop freeze],
 # BENCH_SAMPLES [15], BENCH_WARMUP [1], BENCH_FORK_SIZE [10000] (the size
 # at which fork_us is sampled, during SIGKILL), BENCH_MEMORY [8G].
+# Missed processes under fork load: BENCH_MISS_WORKLOADS [forkbomb service
+# threaded] (empty runs none), BENCH_MISS_SIGNALS [9 15 19], BENCH_MISS_METHODS
+# [signal kill freeze loop1 loop], BENCH_MISS_PIDS [300] (the workload's
+# pids.max), BENCH_MISS_SAMPLES [5].
 # To look again at one point, e.g.:
 #   BENCH_SCENARIOS=tree BENCH_SIZES=10000 BENCH_SIGNALS=9
 #   BENCH_METHODS="signal kill" BENCH_THREADED_SIZES= BENCH_SAMPLES=30
@@ -25,11 +29,13 @@ rm -rf "$R"
 mkdir -p "$R"
 env_args=()
 for v in BENCH_SCENARIOS BENCH_SIGNALS BENCH_METHODS BENCH_SIZES BENCH_SAMPLES \
-	BENCH_WARMUP BENCH_FORK_SIZE; do
+	BENCH_WARMUP BENCH_FORK_SIZE BENCH_MISS_SIGNALS BENCH_MISS_METHODS BENCH_MISS_PIDS \
+	BENCH_MISS_SAMPLES; do
 	[[ -n ${!v:-} ]] && env_args+=(--env "$v=${!v}")
 done
 # Set but empty means no threaded point.
 [[ -v BENCH_THREADED_SIZES ]] && env_args+=(--env "BENCH_THREADED_SIZES=$BENCH_THREADED_SIZES")
+[[ -v BENCH_MISS_WORKLOADS ]] && env_args+=(--env "BENCH_MISS_WORKLOADS=$BENCH_MISS_WORKLOADS")
 log "booting out/bzImage-bench: the chosen points, ${BENCH_SAMPLES:-15} samples each (TCG; long)"
 t0=$(now)
 VM_MEMORY=${BENCH_MEMORY:-8G} VM_TIMEOUT=${BENCH_TIMEOUT:-14400} \

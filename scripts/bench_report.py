@@ -14,6 +14,8 @@ bench/cgsig_bench prints them) and writes, in RESULTS_DIR:
                 SIGKILL, cgroup.signal for SIGTERM) with a 95% interval;
                 also printed
 - bench.png     time against process count per method, log-log
+- missed.png    processes each method missed under fork load (miss-*
+                scenarios), per workload and signal
 
 Exits 1 if the guest did not finish, a point failed, or the kernel log has a
 splat.
@@ -28,8 +30,12 @@ import sys
 from report import splats as dmesg_splats
 
 METHODS = ["cgroup.signal", "cgroup.kill", "userspace-loop", "userspace-freeze"]
-COLORS = dict(zip(METHODS, ["tab:blue", "tab:orange", "tab:green", "tab:red"]))
+MISS_METHODS = ["cgroup.signal", "cgroup.kill", "userspace-freeze", "userspace-loop-once",
+                "userspace-loop"]
+COLORS = dict(zip(METHODS + ["userspace-loop-once"],
+                  ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:olive"]))
 SIGNALS = {9: "SIGKILL", 15: "SIGTERM"}
+SIGNAME = {9: "SIGKILL", 15: "SIGTERM", 19: "SIGSTOP"}
 CAVEAT = ("Absolute times come from a shared 2-core machine emulating the guest's CPU "
           "(QEMU TCG) and mean little; the ratios, measured side by side in the same "
           "rounds of one boot, are what to compare.")
@@ -97,12 +103,51 @@ def key(run):
     return (run["scenario"], run["threads"], run["n_procs"])
 
 
+def is_miss(run):
+    return run["scenario"].startswith("miss-")
+
+
+def miss_table(runs):
+    """Processes missed under fork load, per workload, signal and method."""
+    by = {}
+    for r in runs:
+        if is_miss(r):
+            by.setdefault((r["scenario"], r["signal"], r["method"]), {})[r["metric"]] = r["samples"]
+    if not by:
+        return []
+    head = (f"{'workload':<10}{'signal':<9}{'method':<21}{'samples':>8}{'missed median':>15}"
+            f"{'max':>6}{'samples missing any':>21}{'passes':>8}{'returned after':>16}"
+            f"{'procs':>7}")
+    lines = ["Missed processes under fork load: processes alive (SIGKILL, SIGTERM) or not stopped",
+             "(SIGSTOP) one second after the method returned, counted from /proc",
+             head, "-" * len(head)]
+    for (sc, sig, m) in sorted(by, key=lambda k: (k[0], k[1], MISS_METHODS.index(k[2]))):
+        d = by[(sc, sig, m)]
+        miss, passes = d.get("missed", []), d.get("passes", [])
+        if not miss:
+            continue
+        pas = f"{pct(passes, 50):.0f}" + (f"-{max(passes)}" if max(passes) != min(passes) else "")
+        pas = "-" if max(passes) == 0 else pas
+        lines.append(f"{sc[5:]:<10}{SIGNAME.get(sig, sig):<9}{m:<21}{len(miss):>8}"
+                     f"{pct(miss, 50):>15}{max(miss):>6}"
+                     f"{f'{sum(1 for x in miss if x)} of {len(miss)}':>21}{pas:>8}"
+                     f"{fmt_us(pct(d.get('write_us', []), 50)):>16}"
+                     f"{pct(d.get('procs', []), 50):>7}")
+    lines += ["passes: passes over cgroup.procs (loop: until one finds no pid it has not "
+              "signalled; loop-once: systemd's first pass; freeze: one, while frozen); "
+              "returned after: median time until the method returned; procs: median number "
+              "of the workload's processes when it started.", ""]
+    return lines
+
+
 def anchor_of(sig):
     """The method every other is compared with, in the same rounds of the same point."""
     return "cgroup.kill" if sig == 9 else "cgroup.signal"
 
 
 def table(runs):
+    miss = miss_table(runs)
+    runs = [r for r in runs if not is_miss(r)]
     by = {}
     for r in runs:
         by[(key(r), r["signal"], r["method"], r["metric"])] = r["samples"]
@@ -133,6 +178,23 @@ def table(runs):
                              f"{fmt_us(pct(e, 50)):>13}{fmt_us(pct(e, 90)):>9}"
                              f"  {rw:<20}{re_:<20}".rstrip())
         lines.append("")
+    term = [r for r in runs if r["metric"] == "signalled_us"]
+    if term:
+        lines.append("signalled: until the last process's SIGTERM handler ran (for SIGKILL a "
+                     "process has the signal when it is dead: see empty)")
+        head = (f"{'scenario':<14}{'procs':>7} {'signal':<8}{'method':<18}"
+                f"{'median':>10}{'p90':>10}  {'signalled/ref [95%]'}")
+        lines += [head, "-" * len(head)]
+        for r in sorted(term, key=lambda r: (r["threads"], r["scenario"], r["n_procs"],
+                                             METHODS.index(r["method"]))):
+            name = r["scenario"] + (f" x{r['threads']}thr" if r["threads"] > 1 else "")
+            anchor = by.get((key(r), 15, "cgroup.signal", "signalled_us"))
+            ratio = ("reference" if r["method"] == "cgroup.signal"
+                     else fmt_paired(paired_ratio(r["samples"], anchor or [])))
+            lines.append(f"{name:<14}{r['n_procs']:>7} {'SIGTERM':<8}{r['method']:<18}"
+                         f"{fmt_us(pct(r['samples'], 50)):>10}{fmt_us(pct(r['samples'], 90)):>10}"
+                         f"  {ratio}")
+        lines.append("")
     fork = [r for r in runs if r["metric"] == "fork_us"]
     if fork:
         lines.append("fork_us: fork + exit + wait of a process in another cgroup, sampled "
@@ -148,7 +210,10 @@ def table(runs):
                          f"{r['method']:<18}{len(s):>8}{fmt_us(pct(s, 50)):>10}"
                          f"{fmt_us(pct(s, 90)):>10}{fmt_us(pct(s, 99)):>10}{fmt_ratio(ratio):>10}")
         lines.append("")
-    lines.append("write = the write(2), or the whole userspace procedure; empty = until "
+    lines += miss
+    lines.append("write = the write(2) for cgroup.signal and cgroup.kill, or the whole "
+                 "userspace procedure for the loops (which run until a pass finds nothing: a "
+                 "finish time, not a syscall); empty = until "
                  "cgroup.events says populated 0; x/ref = the median, over the rounds, of "
                  "this method's time over the reference's in the same round (cgroup.kill for "
                  "SIGKILL, cgroup.signal for SIGTERM, which cgroup.kill cannot send), and in "
@@ -159,10 +224,48 @@ def table(runs):
     return "\n".join(lines) + "\n"
 
 
+def plot_missed(runs, path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    runs = [r for r in runs if is_miss(r) and r["metric"] == "missed"]
+    workloads = sorted({r["scenario"] for r in runs})
+    if not workloads:
+        return False
+    fig, axes = plt.subplots(1, len(workloads), figsize=(5 * len(workloads), 4.2), squeeze=False)
+    for ax, w in zip(axes[0], workloads):
+        sigs = sorted({r["signal"] for r in runs if r["scenario"] == w})
+        width = 0.8 / len(MISS_METHODS)
+        for i, m in enumerate(MISS_METHODS):
+            xs, med, top = [], [], []
+            for j, sig in enumerate(sigs):
+                for r in runs:
+                    if (r["scenario"], r["signal"], r["method"]) == (w, sig, m):
+                        xs.append(j + (i - len(MISS_METHODS) / 2 + 0.5) * width)
+                        med.append(pct(r["samples"], 50))
+                        top.append(max(r["samples"]) - pct(r["samples"], 50))
+            if xs:
+                ax.bar(xs, med, width, yerr=[[0] * len(xs), top], capsize=2, label=m,
+                       color=COLORS[m])
+        ax.set_xticks(range(len(sigs)), [SIGNAME.get(s, str(s)) for s in sigs])
+        ax.set_title(f"{w[5:]}: processes missed (median, bar to max)", fontsize=10)
+        ax.set_ylabel("processes")
+        ax.grid(True, axis="y", alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.suptitle("Processes that kept running after each method returned (fork-heavy "
+                 "workloads; cgroup.signal and cgroup.kill: 0 expected)", fontsize=9)
+    fig.tight_layout(rect=(0, 0, 1, 0.93))
+    fig.savefig(path, dpi=90)
+    return True
+
+
 def plot(runs, path):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    runs = [r for r in runs if not is_miss(r)]
 
     panels = [(sc, sig) for sig in sorted(SIGNALS) for sc in ("flat", "tree")]
     metrics = ["write_us", "empty_us"]
@@ -229,10 +332,12 @@ def main():
     print(text, end="")
     try:
         plot(runs, r / "bench.png")
+        plot_missed(runs, r / "missed.png")
     except ImportError as e:
         print(f"FAIL: no plot ({e}); make setup installs python3-matplotlib")
         ok = False
-    print(f"results: {r / 'results.json'}, {r / 'table.txt'}, {r / 'bench.png'}")
+    print(f"results: {r / 'results.json'}, {r / 'table.txt'}, {r / 'bench.png'}, "
+          f"{r / 'missed.png'}")
     return 0 if ok else 1
 
 

@@ -43,7 +43,7 @@ import tempfile
 
 # Top-level names of the repo that are the harness, not kernel files.
 HARNESS = {".ci", ".gitignore", "HACKING.md", "Makefile", "README.md", "bench", "common",
-           "configs", "model", "scripts", "series", "stress"}
+           "configs", "model", "scripts", "series", "stress", "userspace"}
 DIR_RE = re.compile(r"^(\d\d)-[a-z0-9][a-z0-9-]*$")
 ASSEMBLED_REF = "refs/cgsig/assembled"
 IDENT = {

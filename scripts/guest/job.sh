@@ -118,7 +118,8 @@ job_stall() {
 # points.jsonl, its log to bench.log; bench.rc. The methods of one point are
 # interleaved by the driver. Knobs: BENCH_SCENARIOS, BENCH_SIGNALS,
 # BENCH_METHODS, BENCH_SIZES, BENCH_THREADED_SIZES, BENCH_SAMPLES,
-# BENCH_WARMUP, BENCH_FORK_SIZE (see scripts/bench.sh).
+# BENCH_WARMUP, BENCH_FORK_SIZE, BENCH_MISS_WORKLOADS, BENCH_MISS_SIGNALS,
+# BENCH_MISS_METHODS, BENCH_MISS_PIDS, BENCH_MISS_SAMPLES (see scripts/bench.sh).
 job_bench() {
 	local DRIVER=$1
 	rm -f points.jsonl bench.log
@@ -162,6 +163,24 @@ job_bench() {
 	for n in ${BENCH_THREADED_SIZES-100}; do
 		for sig in ${BENCH_SIGNALS:-9 15}; do
 			point flat "$sig" "$n" 16 0
+		done
+	done
+	# Missed processes under fork load: every method that can send the signal,
+	# interleaved by the driver. Empty BENCH_MISS_WORKLOADS runs none.
+	for w in ${BENCH_MISS_WORKLOADS-forkbomb service threaded}; do
+		for sig in ${BENCH_MISS_SIGNALS:-9 15 19}; do
+			local methods=() m
+			for m in ${BENCH_MISS_METHODS:-signal kill freeze loop1 loop}; do
+				[[ $m == kill && $sig != 9 ]] || methods+=("$m")
+			done
+			echo "guest: bench miss $w $sig ${methods[*]}" >/dev/console
+			echo "== miss $w $sig ${methods[*]}" >>bench.log
+			if ! "$DRIVER" miss "$w" "$sig" "${BENCH_MISS_PIDS:-300}" \
+				"${BENCH_MISS_SAMPLES:-5}" 0 "${methods[@]}" \
+				>>points.jsonl 2>>bench.log </dev/null; then
+				echo "FAILED: miss $w $sig" >>bench.log
+				rc=1
+			fi
 		done
 	done
 
