@@ -234,31 +234,54 @@ static void populate(int n, int threads, bool term_handler)
 		close(fds[i]);
 }
 
-/* kill(2) every pid listed in every cgroup.procs; how many were listed. */
-static int kill_listed(int sig)
+/*
+ * Calls @fn(pid, @arg) for every pid listed in @cg/cgroup.procs; how many were
+ * listed, or -1 if the file cannot be opened.
+ */
+static long for_each_listed(const char *cg, void (*fn)(long pid, void *arg), void *arg)
 {
 	char path[300], buf[65536], *p, *end;
-	int i, fd, n, listed = 0;
+	long listed = 0;
+	int fd, n;
+
+	snprintf(path, sizeof(path), "%.63s/cgroup.procs", cg);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	/* Lines are short and the kernel never splits one across reads. */
+	while ((n = read(fd, buf, sizeof(buf) - 1)) > 0) {
+		buf[n] = 0;
+		for (p = buf; *p; p = end) {
+			long pid = strtol(p, &end, 10);
+
+			if (end == p)
+				break;
+			while (*end == '\n')
+				end++;
+			fn(pid, arg);
+			listed++;
+		}
+	}
+	close(fd);
+	return listed;
+}
+
+static void kill_one(long pid, void *sig)
+{
+	kill(pid, *(int *)sig);
+}
+
+/* kill(2) every pid listed in every cgroup.procs; how many were listed. */
+static long kill_listed(int sig)
+{
+	long listed = 0, n;
+	int i;
 
 	for (i = 0; i < nr_cgroups; i++) {
-		snprintf(path, sizeof(path), "%.63s/cgroup.procs", cgroups[i]);
-		fd = open(path, O_RDONLY);
-		if (fd < 0)
-			die(path);
-		while ((n = read(fd, buf, sizeof(buf) - 1)) > 0) {
-			buf[n] = 0;
-			for (p = buf; *p; p = end) {
-				long pid = strtol(p, &end, 10);
-
-				if (end == p)
-					break;
-				while (*end == '\n')
-					end++;
-				kill(pid, sig);
-				listed++;
-			}
-		}
-		close(fd);
+		n = for_each_listed(cgroups[i], kill_one, &sig);
+		if (n < 0)
+			die(cgroups[i]);
+		listed += n;
 	}
 	return listed;
 }
@@ -642,83 +665,76 @@ static void miss_start(void)
 	}
 }
 
+struct miss_count {
+	int sig;
+	long missed;
+};
+
+/* Counts @pid if it does not show the signal's effect (see count_missed()). */
+static void check_one(long pid, void *arg)
+{
+	struct miss_count *c = arg;
+	char path[64], stat[512], *state;
+	int fd, n;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return;	/* gone */
+	n = read(fd, stat, sizeof(stat) - 1);
+	close(fd);
+	stat[n > 0 ? n : 0] = 0;
+	state = strrchr(stat, ')');
+	if (!state || !state[1])
+		return;
+	state += 2;
+	if (*state == 'Z' || *state == 'X')
+		return;
+	if (c->sig == SIGSTOP && (*state == 'T' || *state == 't'))
+		return;
+	c->missed++;
+}
+
 /*
  * Processes of the workload that do not show @sig's effect: alive (not a
- * zombie) for SIGKILL and SIGTERM, not stopped for SIGSTOP.
+ * zombie) for SIGKILL and SIGTERM, not stopped for SIGSTOP. BASE's
+ * cgroup.procs lists a threaded subtree's processes too.
  */
 static long count_missed(int sig)
 {
-	char path[300], buf[65536], stat[512], *p, *end, *state;
-	long missed = 0;
-	int fd, n;
+	struct miss_count c = { .sig = sig };
 
-	snprintf(path, sizeof(path), "%s/cgroup.procs", BASE);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		die(path);
-	while ((n = read(fd, buf, sizeof(buf) - 1)) > 0) {
-		buf[n] = 0;
-		for (p = buf; *p; p = end) {
-			long pid = strtol(p, &end, 10);
-			int sfd, m;
+	if (for_each_listed(BASE, check_one, &c) < 0)
+		die(BASE);
+	return c.missed;
+}
 
-			if (end == p)
-				break;
-			while (*end == '\n')
-				end++;
-			snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
-			sfd = open(path, O_RDONLY);
-			if (sfd < 0)
-				continue;	/* gone */
-			m = read(sfd, stat, sizeof(stat) - 1);
-			close(sfd);
-			stat[m > 0 ? m : 0] = 0;
-			state = strrchr(stat, ')');
-			if (!state || !state[1])
-				continue;
-			state += 2;
-			if (*state == 'Z' || *state == 'X')
-				continue;
-			if (sig == SIGSTOP && (*state == 'T' || *state == 't'))
-				continue;
-			missed++;
-		}
-	}
-	close(fd);
-	return missed;
+struct kill_new_arg {
+	int sig;
+	long sent;
+};
+
+static void kill_if_new(long pid, void *arg)
+{
+	struct kill_new_arg *k = arg;
+
+	if (pid <= 0 || pid >= PID_BITS || seen[pid / 8] & (1 << pid % 8))
+		return;
+	seen[pid / 8] |= 1 << pid % 8;
+	kill(pid, k->sig);
+	k->sent++;
 }
 
 /* One pass of kill(2) over every listed pid not signalled yet; how many it signalled. */
 static long kill_new(int sig)
 {
-	char path[300], buf[65536], *p, *end;
-	long sent = 0;
-	int fd, n, i;
+	struct kill_new_arg k = { .sig = sig };
+	int i;
 
-	for (i = 0; i < nr_cgroups; i++) {
-		snprintf(path, sizeof(path), "%.63s/cgroup.procs", cgroups[i]);
-		fd = open(path, O_RDONLY);
-		if (fd < 0)
-			die(path);
-		while ((n = read(fd, buf, sizeof(buf) - 1)) > 0) {
-			buf[n] = 0;
-			for (p = buf; *p; p = end) {
-				long pid = strtol(p, &end, 10);
-
-				if (end == p)
-					break;
-				while (*end == '\n')
-					end++;
-				if (pid <= 0 || pid >= PID_BITS || seen[pid / 8] & (1 << pid % 8))
-					continue;
-				seen[pid / 8] |= 1 << pid % 8;
-				kill(pid, sig);
-				sent++;
-			}
-		}
-		close(fd);
-	}
-	return sent;
+	for (i = 0; i < nr_cgroups; i++)
+		if (for_each_listed(cgroups[i], kill_if_new, &k) < 0)
+			die(cgroups[i]);
+	return k.sent;
 }
 
 /* Runs @method; returns its passes over cgroup.procs (0 for a write). */
