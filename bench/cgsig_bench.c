@@ -57,6 +57,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <linux/sched.h>
 #include <poll.h>
 #include <pthread.h>
@@ -93,6 +94,7 @@ struct handled {
 	long long last_us;
 };
 static struct handled *handled;
+static int handler_ran;	/* per process: its SIGTERM handler has counted */
 
 static long long now_us(void)
 {
@@ -124,12 +126,38 @@ static bool cg_contains(const char *cg, const char *file, const char *what)
 }
 
 /* flat: BASE alone; tree: 100 cgroups, depth 3 (BASE, 9 children, 90 grandchildren). */
+static int rmdir_dir(const char *path, const struct stat *st __attribute__((unused)),
+		     int flag, struct FTW *ftw __attribute__((unused)))
+{
+	if (flag == FTW_DP && rmdir(path))
+		return -1;
+	return 0;
+}
+
+/*
+ * Removes BASE, whatever an earlier point (or a driver that died) left in it:
+ * processes (cgroup.kill), then every cgroup, deepest first. Every point
+ * starts from an empty BASE of its own shape.
+ */
+static void reset_base(void)
+{
+	int i;
+
+	if (access(BASE, F_OK))
+		return;
+	cg_write(BASE, "cgroup.kill", "1");	/* frozen or not */
+	for (i = 0; i < 30000 && !cg_contains(BASE, "cgroup.events", "populated 0"); i++)
+		usleep(1000);
+	if (nftw(BASE, rmdir_dir, 16, FTW_DEPTH | FTW_PHYS))
+		die("removing " BASE);
+}
+
 static void make_cgroups(bool tree)
 {
 	int i, j;
 
-	rmdir(BASE);
-	if (mkdir(BASE, 0755) && errno != EEXIST)
+	reset_base();
+	if (mkdir(BASE, 0755))
 		die(BASE);
 	snprintf(cgroups[nr_cgroups++], sizeof(cgroups[0]), "%s", BASE);
 	if (!tree)
@@ -151,6 +179,13 @@ static void on_term(int sig __attribute__((unused)))
 	struct timespec ts;
 	long long t;
 
+	/*
+	 * Once per process: a method that signals a process twice (the loops
+	 * send again while it is still listed) can run this in two of its
+	 * threads at once; the first one counts and ends the process.
+	 */
+	if (__atomic_exchange_n(&handler_ran, 1, __ATOMIC_ACQ_REL))
+		return;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	t = ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
 	/* Handlers run concurrently in many processes: keep the latest time. */
@@ -603,9 +638,7 @@ static void miss_cgroups(void)
 
 	if (cg_write("/sys/fs/cgroup", "cgroup.subtree_control", "+pids"))
 		die("+pids");
-	rmdir(BASE "/t1");
-	rmdir(BASE "/t2");
-	rmdir(BASE);
+	reset_base();
 	if (mkdir(BASE, 0755))
 		die(BASE);
 	snprintf(cgroups[nr_cgroups++], sizeof(cgroups[0]), "%s", BASE);
@@ -878,9 +911,7 @@ static int miss_main(int argc, char **argv)
 		print_named(scenario, name, sig, pids_max, 1, "write_us", &write_us[k]);
 		print_named(scenario, name, sig, pids_max, 1, "procs", &procs[k]);
 	}
-	rmdir(BASE "/t1");
-	rmdir(BASE "/t2");
-	rmdir(BASE);
+	reset_base();
 	return 0;
 }
 
@@ -955,8 +986,11 @@ int main(int argc, char **argv)
 			add(&write_us[m], t1 - t0);
 			add(&empty_us[m], t2 - t0);
 			if (sig == SIGTERM) {
-				if (__atomic_load_n(&handled->n, __ATOMIC_ACQUIRE) != n)
-					die("a SIGTERM handler did not run");
+				if (__atomic_load_n(&handled->n, __ATOMIC_ACQUIRE) != n) {
+					fprintf(stderr, "%ld SIGTERM handlers counted for %d processes\n",
+						handled->n, n);
+					exit(2);
+				}
 				add(&signalled_us[m], handled->last_us - t0);
 			}
 			for (i = first; fork_sampling && i < fs->n; i++)
@@ -968,6 +1002,7 @@ int main(int argc, char **argv)
 	if (fork_sampling)
 		stop_sampler();
 
+	reset_base();
 	for (k = 0; k < nr_methods; k++) {
 		print_named(scenario, method_name(methods[k]), sig, n, threads, "write_us", &write_us[k]);
 		print_named(scenario, method_name(methods[k]), sig, n, threads, "empty_us", &empty_us[k]);
