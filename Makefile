@@ -6,7 +6,7 @@
 SHELL := /bin/bash
 S := scripts
 
-.PHONY: help setup base assemble writeback build build-bench selftests test run repeat stress stall mutants bench series series-check shell check clean distclean
+.PHONY: help setup base assemble writeback build build-bench selftests userspace test run repeat stress stall mutants bench series series-check shell check clean distclean
 
 help:
 	@echo 'make test       set up, build the debug kernel, boot it, run every test;'
@@ -56,13 +56,16 @@ build-bench: assemble
 selftests: assemble
 	@$(P) selftests $(S)/selftests.sh
 
+userspace: setup
+	@$(P) userspace $(S)/userspace.sh
+
 writeback: base
 	@$(S)/writeback.sh
 
-test: build selftests
+test: build selftests userspace
 	@$(S)/test.sh
 
-run: build
+run: build userspace
 	@$(S)/run.sh
 
 repeat: build selftests

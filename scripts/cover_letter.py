@@ -14,7 +14,7 @@ import json
 import pathlib
 import sys
 
-from bench_report import SIGNALS, anchor_of, fmt_paired, paired_ratio, pct
+from bench_report import MISS_METHODS, SIGNALS, SIGNAME, anchor_of, fmt_paired, is_miss, paired_ratio, pct
 
 
 def last_line(path):
@@ -54,6 +54,10 @@ def bench(out):
                 "takes about an hour: run make bench, then make series again.")
     data = json.loads(path.read_text())
     runs = data["runs"]
+    lines = missed(runs)
+    runs = [r for r in runs if not is_miss(r)]
+    if not runs:
+        return "\n".join(lines)
 
     large = max(r["n_procs"] for r in runs)
     rounds = sorted({len(r["samples"]) for r in runs if r["metric"] == "write_us"})
@@ -69,7 +73,7 @@ def bench(out):
         s = series(sc, sig, m, metric)
         return pct(s, q) if s else None
 
-    lines = [f"make bench: {data['kernel'].split(';')[0]},",
+    lines += [f"make bench: {data['kernel'].split(';')[0]},",
              "under QEMU TCG on a shared 2-core machine, so absolute times mean little;",
              "the ratios compare methods",
              "run in the same rounds of one boot (interleaved), "
@@ -79,7 +83,7 @@ def bench(out):
              "cgroup.signal for SIGTERM, which cgroup.kill cannot send), with a",
              "distribution-free 95% interval:",
              "",
-             f"  {'':<6}{'signal':<9}{'method':<18}{'write':<19}{'empty'}"]
+             f"  {'':<6}{'signal':<9}{'method':<18}{'write':<19}{'empty':<19}{'signalled'}"]
     for sc in ("flat", "tree"):
         for sig in sorted(SIGNALS):
             ref = anchor_of(sig)
@@ -91,7 +95,9 @@ def bench(out):
                 if w is None or e is None or m == ref:
                     continue
                 rw, re_ = fmt_paired(paired_ratio(w, kw)), fmt_paired(paired_ratio(e, ke))
-                lines.append(f"  {sc:<6}{SIGNALS[sig]:<9}{m:<18}{rw:<19}{re_}")
+                sg, ks = series(sc, sig, m, "signalled_us"), series(sc, sig, ref, "signalled_us")
+                rs = fmt_paired(paired_ratio(sg, ks)) if sg and ks else "= empty"
+                lines.append(f"  {sc:<6}{SIGNALS[sig]:<9}{m:<18}{rw:<19}{re_:<19}{rs}")
     fork = [(sc, m) for sc in ("flat", "tree") for m in ("cgroup.signal", "userspace-loop",
                                                           "userspace-freeze")
             if med(sc, 9, m, "fork_us", 99) and med(sc, 9, "cgroup.kill", "fork_us", 99)]
@@ -101,9 +107,40 @@ def bench(out):
         for sc, m in fork:
             ratio = med(sc, 9, m, "fork_us", 99) / med(sc, 9, "cgroup.kill", "fork_us", 99)
             lines.append(f"  {sc:<6}{'SIGKILL':<9}{m:<18}{ratio:.2f}x")
-    lines += ["", "write: the write(2), or the whole userspace procedure; empty: until",
-              "cgroup.events says populated 0. Full table: make bench, out/bench/table.txt."]
+    lines += ["", "write: the write(2), or for the loops the whole procedure (a finish time,",
+              "not a syscall); empty: until cgroup.events says populated 0; signalled:",
+              "until the last process's SIGTERM handler ran (a SIGKILLed process has the",
+              "signal when it is dead: see empty). Full table: out/bench/table.txt."]
     return "\n".join(lines)
+
+
+def missed(runs):
+    """What one write buys: processes each method missed under fork load."""
+    by = {(r["scenario"], r["signal"], r["method"]): r["samples"]
+          for r in runs if is_miss(r) and r["metric"] == "missed"}
+    if not by:
+        return []
+    methods = [m for m in MISS_METHODS if any(k[2] == m for k in by)]
+    short = {"cgroup.signal": "signal", "cgroup.kill": "kill", "userspace-freeze": "freeze",
+             "userspace-loop-once": "1 pass", "userspace-loop": "loop"}
+    n = sorted({len(v) for v in by.values()})
+    pids = sorted({r["n_procs"] for r in runs if is_miss(r)})
+    lines = ["Processes missed under fork load (make bench, miss-* points): alive",
+             "(SIGKILL, SIGTERM) or not stopped (SIGSTOP) one second after each method",
+             f"returned, median/max over {'/'.join(map(str, n))} samples; workloads bounded by",
+             f"pids.max {'/'.join(map(str, pids))}. freeze = freeze, kill each, thaw (runc, crun);",
+             "1 pass = read every cgroup.procs, kill each (systemd's first pass); loop =",
+             "passes until one finds no new pid (systemd's cg_kill):",
+             "",
+             f"  {'workload':<10}{'signal':<9}" + "".join(f"{short[m]:>10}" for m in methods)]
+    for w in sorted({k[0] for k in by}):
+        for sig in sorted({k[1] for k in by if k[0] == w}):
+            cells = []
+            for m in methods:
+                v = by.get((w, sig, m))
+                cells.append(f"{f'{pct(v, 50)}/{max(v)}' if v else '-':>10}")
+            lines.append(f"  {w[5:]:<10}{SIGNAME.get(sig, sig):<9}" + "".join(cells))
+    return lines + [""]
 
 
 def main():

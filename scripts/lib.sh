@@ -65,7 +65,7 @@ TIMINGS=$OUT/timings
 # phase_times: "setup 1s, base 0s, ..." for the steps this make run took.
 phase_times() {
 	local f
-	for f in setup base assemble build build-bench selftests; do
+	for f in setup base assemble build build-bench selftests userspace; do
 		[[ -f $TIMINGS/$f ]] && printf '%s %ss, ' "$f" "$(cat "$TIMINGS/$f")"
 	done
 	return 0

@@ -47,6 +47,14 @@ job_test() {
 		fi
 	done
 
+	# The userspace crate's integration program (userspace/), KTAP as well.
+	if [[ -n ${USERSPACE_VMTEST:-} ]]; then
+		echo "guest: running cgsignal-vmtest" >/dev/console
+		timeout -k 5 "${TEST_TIMEOUT:-900}" "$USERSPACE_VMTEST" \
+			>cgsignal-vmtest.tap 2>&1 </dev/null
+		echo $? >cgsignal-vmtest.rc
+	fi
+
 	# At boot the Rust cgroup API's KUnit suite walks a hierarchy of one. Run it
 	# again with nested, threaded, populated and removed cgroups in place, one of
 	# them dying: removed, but pinned by the css_set of a zombie that was in it
@@ -187,76 +195,99 @@ job_bench() {
 	echo $rc >bench.rc
 }
 
-# demo: a small cgroup tree with live processes, one write of 9 to the top
-# cgroup's cgroup.signal, and the proof that the whole tree died in it.
-# Narration in demo.log (the host prints it), the exit status in status
-# (vng's own is unreliable). Runs in a subshell: status() exits it.
+# demo: the make run demo, in three acts, with cgkill (userspace/, the
+# command a user would type) on the patched kernel: a graceful SIGTERM whose
+# handlers run once per process, a forkbomb stopped by one SIGSTOP and resumed
+# by SIGCONT, then SIGKILL. Narration in demo.log (the host prints it), the
+# exit status in status (vng's own is unreliable): 0 only if every act held.
+# USERSPACE_BIN: the directory of cgkill and cgsignal-demo-workload. Runs in
+# a subshell: status() exits it.
 job_demo() {
 	exec >"$R/demo.log" 2>&1
 	status() { echo "$1" >"$R/status"; sync; exit "$1"; }
 	say() { printf '\n%s\n' "$*"; }
+	# show CMD...: print the command as the user would type it, then run it.
+	show() { printf '  # %s\n' "$*"; "$@" 2>&1 | sed 's/^/  /'; return "${PIPESTATUS[0]}"; }
+	PATH=$USERSPACE_BIN:$PATH
+	failed=0
+	act_failed() { say "  ** $* **"; failed=1; }
 
 	CG=/sys/fs/cgroup
 	JOB=$CG/demo-job
 	say "Kernel: $(uname -r). cgroup v2 is mounted at $CG."
-
-	rmdir "$JOB"/web "$JOB"/worker/batch "$JOB"/worker "$JOB" 2>/dev/null
-	mkdir -p "$JOB"/web "$JOB"/worker/batch || status 1
-
-	# start CGROUP N: N sleeping processes placed in CGROUP before they exec.
-	pids=()
-	start() {
-		local cg=$1 n=$2 i
-		for ((i = 0; i < n; i++)); do
-			sh -c 'echo $$ >"$1/cgroup.procs" && exec sleep 1000' sh "$cg" &
-			pids+=($!)
-		done
-	}
-	start "$JOB"/web 3
-	start "$JOB"/worker 2
-	start "$JOB"/worker/batch 4
-	sleep 1
-
-	say "A job with three cgroups and ${#pids[@]} live processes:"
-	for d in "$JOB" "$JOB"/web "$JOB"/worker "$JOB"/worker/batch; do
-		printf '  %-28s processes: %-12s %s\n' "${d#$CG/}" \
-			"$(tr '\n' ' ' <"$d/cgroup.procs")" "$(grep populated "$d/cgroup.events")"
-	done
-
-	if [[ ! -e $JOB/cgroup.signal ]]; then
-		say "This kernel has no cgroup.signal file yet: $JOB/cgroup.signal is missing."
-		say "(The series that adds it is not in this build. Nothing was signalled.)"
-		kill -9 "${pids[@]}" 2>/dev/null
-		{ wait; } 2>/dev/null
+	if [[ ! -e $CG/cgroup.subtree_control ]] || ! mkdir -p "$JOB"; then
+		say "No writable cgroup v2 hierarchy here."
 		status 1
 	fi
-
-	say "One write kills them all, however deep:  echo 9 > ${JOB#$CG/}/cgroup.signal"
-	# bash would announce every killed job ("Killed ..."); the table below says it.
-	exec 3>&2 2>/dev/null
-	echo 9 >"$JOB/cgroup.signal" || { exec 2>&3; say "the write failed"; status 1; }
-
-	for ((i = 0; i < 100; i++)); do
-		grep -q 'populated 0' "$JOB/cgroup.events" && break
-		sleep 0.1
-	done
-	{ wait; } 2>/dev/null
-	exec 2>&3 3>&-
-	alive=0
-	for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && alive=$((alive + 1)); done
-
-	say "After the write:"
-	for d in "$JOB" "$JOB"/web "$JOB"/worker "$JOB"/worker/batch; do
-		printf '  %-28s processes: %-12s %s\n' "${d#$CG/}" \
-			"$(tr '\n' ' ' <"$d/cgroup.procs")" "$(grep populated "$d/cgroup.events")"
-	done
-	say "$alive of ${#pids[@]} processes still alive."
-	rmdir "$JOB"/web "$JOB"/worker/batch "$JOB"/worker "$JOB"
-	if [[ $alive == 0 ]] && ! [[ -e $JOB ]]; then
-		say "The whole tree is gone and its cgroups removed: one write, no freezer, no pid loop."
-		status 0
+	if [[ ! -e $JOB/cgroup.signal ]]; then
+		say "This kernel has no cgroup.signal file: $JOB/cgroup.signal is missing."
+		say "(The series that adds it is not in this build. Nothing was signalled.)"
+		rmdir "$JOB"
+		status 1
 	fi
-	status 1
+	say "Every cgroup but the root now has a file cgroup.signal: write a signal number
+to it and every process of that cgroup and of all the cgroups below it gets the
+signal, once, in one kernel operation that no fork can escape. cgkill is the
+command that writes it for you (and falls back to the freezer on kernels without
+it): cgkill -s SIGNAL CGROUP, in the manner of kill(1)."
+
+	# --- Act 1: a graceful stop -------------------------------------------
+	say "Act 1. A graceful stop: SIGTERM, and every process's handler runs once."
+	log=/run/demo-term.log
+	rm -f "$log"
+	cgsignal-demo-workload tree "$JOB/app" 9 --log "$log" >/run/demo-pids || status 1
+	say "A service, demo-job/app, with 9 processes in three nested cgroups; each
+catches SIGTERM, writes one line to $log and exits:"
+	for d in "$JOB/app" "$JOB/app/a" "$JOB/app/a/b"; do
+		printf '  %-18s processes: %s\n' "${d#"$CG"/}" "$(tr '\n' ' ' <"$d/cgroup.procs")"
+	done
+	say "One command stops them all:"
+	show cgkill -v -s TERM "$JOB/app" || act_failed "cgkill failed"
+	cgsignal-demo-workload wait-empty "$JOB/app" --timeout 20 || act_failed "demo-job/app did not empty"
+	lines=$(wc -l <"$log") uniq=$(cut -d' ' -f1 "$log" | sort -u | wc -l)
+	say "The handlers' log ($log):"
+	sed 's/^/  /' "$log"
+	say "$lines handler runs for 9 processes, $uniq different ones; $(grep populated "$JOB/app/cgroup.events")."
+	[[ $lines == 9 && $uniq == 9 ]] || act_failed "expected 9 handler runs by 9 processes"
+
+	# --- Act 2: a forkbomb, stopped and resumed ----------------------------
+	say "Act 2. A forkbomb, frozen in place by one SIGSTOP, resumed by SIGCONT.
+demo-job/bomb runs processes that fork without end, held to 200 by pids.max:"
+	cgsignal-demo-workload forkbomb "$JOB/bomb" 200 || status 1
+	show cgsignal-demo-workload count "$JOB/bomb"
+	show cgkill -v -s STOP "$JOB/bomb" || act_failed "cgkill -s STOP failed"
+	sleep 1
+	before=$(cgsignal-demo-workload count "$JOB/bomb")
+	sleep 1
+	after=$(cgsignal-demo-workload count "$JOB/bomb")
+	say "One second later, and one more (no process may still run, so none can fork):"
+	printf '  %s\n  %s\n' "$before" "$after"
+	read -r _ np _ nr _ _ _ _ <<<"$after"
+	[[ $nr == 0 && $before == "$after" && $np -gt 0 ]] ||
+		act_failed "some bomb processes still run, or the count changed"
+	show cgkill -v -s CONT "$JOB/bomb" || act_failed "cgkill -s CONT failed"
+	sleep 1
+	cont=$(cgsignal-demo-workload count "$JOB/bomb")
+	printf '  %s\n' "$cont"
+	read -r _ _ _ nr _ ns _ _ <<<"$cont"
+	[[ $nr -gt 0 && $ns == 0 ]] || act_failed "the bomb did not resume"
+
+	# --- Act 3: SIGKILL ----------------------------------------------------
+	say "Act 3. And the end of it: SIGKILL to the whole job, bomb running."
+	show cgkill -v -9 "$JOB" || act_failed "cgkill -9 failed"
+	cgsignal-demo-workload wait-empty "$JOB" --timeout 20 || act_failed "demo-job did not empty"
+	show cgsignal-demo-workload count "$JOB"
+	say "$(grep populated "$JOB/cgroup.events") for demo-job."
+	for d in "$JOB/app/a/b" "$JOB/app/a" "$JOB/app" "$JOB/bomb" "$JOB"; do
+		rmdir "$d" || act_failed "could not remove $d"
+	done
+	if ((failed)); then
+		say "At least one act did not hold (marked ** above)."
+		status 1
+	fi
+	say "Three acts, four writes (TERM, STOP, CONT, KILL), no freezer and no pid loop: every process got each
+signal once, and the forkbomb could not outrun any of them."
+	status 0
 }
 
 case $job in
