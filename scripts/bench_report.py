@@ -117,26 +117,34 @@ def miss_table(runs):
         return []
     head = (f"{'workload':<10}{'signal':<9}{'method':<21}{'samples':>8}{'missed median':>15}"
             f"{'max':>6}{'samples missing any':>21}{'passes':>8}{'returned after':>16}"
-            f"{'procs':>7}")
-    lines = ["Missed processes under fork load: processes alive (SIGKILL, SIGTERM) or not stopped",
-             "(SIGSTOP) one second after the method returned, counted from /proc",
+            f"{'procs':>7}{'forks':>7}")
+    lines = ["Missed processes under fork load, counted from /proc: for SIGKILL and SIGTERM those",
+             "alive when the method returned (the subtree is frozen then, so that survivors neither",
+             "fork nor exit, and counted a second later); for SIGSTOP those not stopped a second",
+             "after the method returned",
              head, "-" * len(head)]
     for (sc, sig, m) in sorted(by, key=lambda k: (k[0], k[1], MISS_METHODS.index(k[2]))):
         d = by[(sc, sig, m)]
         miss, passes = d.get("missed", []), d.get("passes", [])
         if not miss:
             continue
-        pas = f"{pct(passes, 50):.0f}" + (f"-{max(passes)}" if max(passes) != min(passes) else "")
-        pas = "-" if max(passes) == 0 else pas
+        if not passes or max(passes) == 0:
+            pas = "-"
+        else:
+            pas = f"{pct(passes, 50):.0f}" + (f"-{max(passes)}" if max(passes) != min(passes)
+                                              else "")
+        forks = d.get("forks", [])
         lines.append(f"{sc[5:]:<10}{SIGNAME.get(sig, sig):<9}{m:<21}{len(miss):>8}"
                      f"{pct(miss, 50):>15}{max(miss):>6}"
                      f"{f'{sum(1 for x in miss if x)} of {len(miss)}':>21}{pas:>8}"
                      f"{fmt_us(pct(d.get('write_us', []), 50)):>16}"
-                     f"{pct(d.get('procs', []), 50):>7}")
+                     f"{pct(d.get('procs', []), 50):>7}"
+                     f"{pct(forks, 50) if forks else '-':>7}")
     lines += ["passes: passes over cgroup.procs (loop: until one finds no pid it has not "
               "signalled; loop-once: systemd's first pass; freeze: one, while frozen); "
               "returned after: median time until the method returned; procs: median number "
-              "of the workload's processes when it started.", ""]
+              "of the workload's processes when it started; forks: median forks on the "
+              "machine while the method ran.", ""]
     return lines
 
 
@@ -210,7 +218,6 @@ def table(runs):
                          f"{r['method']:<18}{len(s):>8}{fmt_us(pct(s, 50)):>10}"
                          f"{fmt_us(pct(s, 90)):>10}{fmt_us(pct(s, 99)):>10}{fmt_ratio(ratio):>10}")
         lines.append("")
-    lines += miss
     lines.append("write = the write(2) for cgroup.signal and cgroup.kill, or the whole "
                  "userspace procedure for the loops (which run until a pass finds nothing: a "
                  "finish time, not a syscall); empty = until "
@@ -221,6 +228,8 @@ def table(runs):
                  "1.00 is a difference this run can tell from noise. p99/kill = p99 over "
                  "cgroup.kill's p99 (fork samples are not paired by round).")
     lines.append(CAVEAT)
+    if miss:
+        lines += [""] + miss
     return "\n".join(lines) + "\n"
 
 
@@ -242,6 +251,8 @@ def plot_missed(runs, path):
             for j, sig in enumerate(sigs):
                 for r in runs:
                     if (r["scenario"], r["signal"], r["method"]) == (w, sig, m):
+                        if not r["samples"]:
+                            continue
                         xs.append(j + (i - len(MISS_METHODS) / 2 + 0.5) * width)
                         med.append(pct(r["samples"], 50))
                         top.append(max(r["samples"]) - pct(r["samples"], 50))
@@ -332,12 +343,14 @@ def main():
     print(text, end="")
     try:
         plot(runs, r / "bench.png")
-        plot_missed(runs, r / "missed.png")
+        if not plot_missed(runs, r / "missed.png"):
+            (r / "missed.png").unlink(missing_ok=True)
     except ImportError as e:
         print(f"FAIL: no plot ({e}); make setup installs python3-matplotlib")
         ok = False
-    print(f"results: {r / 'results.json'}, {r / 'table.txt'}, {r / 'bench.png'}, "
-          f"{r / 'missed.png'}")
+    made = [r / f for f in ("results.json", "table.txt", "bench.png", "missed.png")
+            if (r / f).exists()]
+    print("results: " + ", ".join(map(str, made)))
     return 0 if ok else 1
 
 

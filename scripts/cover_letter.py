@@ -125,9 +125,20 @@ def missed(runs):
              "userspace-loop-once": "1 pass", "userspace-loop": "loop"}
     n = sorted({len(v) for v in by.values()})
     pids = sorted({r["n_procs"] for r in runs if is_miss(r)})
+    # Said from the data, never assumed.
+    kernel = {m: [x for (w, sig, mm), v in by.items() if mm == m for x in v]
+              for m in ("cgroup.signal", "cgroup.kill")}
+    verdict = []
+    for m, v in kernel.items():
+        if v:
+            hit = sum(1 for x in v if x)
+            verdict.append(f"{m} missed {'no process' if not hit else f'processes in {hit}'} "
+                           f"in {len(v)} samples")
     lines = ["Processes missed under fork load (make bench, miss-* points): alive",
-             "(SIGKILL, SIGTERM) or not stopped (SIGSTOP) one second after each method",
-             f"returned, median/max over {'/'.join(map(str, n))} samples; workloads bounded by",
+             "when each method returned (SIGKILL, SIGTERM: what is left is frozen",
+             "then, and counted a second later) or not stopped a second after it",
+             "(SIGSTOP),",
+             f"median/max over {'/'.join(map(str, n))} samples; workloads bounded by",
              f"pids.max {'/'.join(map(str, pids))}. freeze = freeze, kill each, thaw (runc, crun);",
              "1 pass = read every cgroup.procs, kill each (systemd's first pass); loop =",
              "passes until one finds no new pid (systemd's cg_kill):",
@@ -140,7 +151,7 @@ def missed(runs):
                 v = by.get((w, sig, m))
                 cells.append(f"{f'{pct(v, 50)}/{max(v)}' if v else '-':>10}")
             lines.append(f"  {w[5:]:<10}{SIGNAME.get(sig, sig):<9}" + "".join(cells))
-    return lines + [""]
+    return lines + ["", "; ".join(verdict) + ".", ""]
 
 
 def main():

@@ -42,11 +42,12 @@ log "model: $(grep -c '^ok' "$R/model.tap") of $(sed -n 's/^1\.\.//p' "$R/model.
 t5=$(now)
 st=0
 (cd "$ROOT/userspace" && CARGO_TARGET_DIR=$CACHE/build/userspace \
-	cargo test --quiet --locked --workspace -- --format=pretty) >"$R/userspace-test.log" 2>&1 || st=$?
-awk '/^test .* \.\.\. (ok|FAILED|ignored)$/ {
-	n++; name = $0; sub(/^test /, "", name); sub(/ \.\.\. [a-zA-Z]+$/, "", name)
-	if ($NF == "ok") r[n] = "ok " n " " name
-	else if ($NF == "ignored") r[n] = "ok " n " " name " # SKIP ignored"
+	cargo test --quiet --locked --workspace --no-fail-fast -- --format=pretty) >"$R/userspace-test.log" 2>&1 || st=$?
+# "test NAME ... ok|FAILED|ignored[, reason]"; --no-fail-fast: every binary runs.
+awk '/^test .* \.\.\. (ok|FAILED|ignored(, .*)?)$/ {
+	n++; name = $0; sub(/^test /, "", name); sub(/ \.\.\. (ok|FAILED|ignored.*)$/, "", name)
+	if ($0 ~ / \.\.\. ok$/) r[n] = "ok " n " " name
+	else if ($0 ~ / \.\.\. ignored/) r[n] = "ok " n " " name " # SKIP ignored"
 	else r[n] = "not ok " n " " name
 } END { print "1.." n; for (i = 1; i <= n; i++) print r[i] }' "$R/userspace-test.log" >"$R/userspace_unit.tap"
 echo "$st" >"$R/userspace_unit.rc"

@@ -53,6 +53,10 @@ job_test() {
 		timeout -k 5 "${TEST_TIMEOUT:-900}" "$USERSPACE_VMTEST" \
 			>cgsignal-vmtest.tap 2>&1 </dev/null
 		echo $? >cgsignal-vmtest.rc
+		# A program that timed out leaves its cgroups (forkbombs, maybe): end them.
+		for cg in /sys/fs/cgroup/cgsignal-vmtest-*; do
+			[[ -e $cg/cgroup.kill ]] && echo 1 >"$cg/cgroup.kill"
+		done
 	fi
 
 	# At boot the Rust cgroup API's KUnit suite walks a hierarchy of one. Run it
@@ -208,7 +212,8 @@ job_demo() {
 	say() { printf '\n%s\n' "$*"; }
 	# show CMD...: print the command as the user would type it, then run it.
 	show() { printf '  # %s\n' "$*"; "$@" 2>&1 | sed 's/^/  /'; return "${PIPESTATUS[0]}"; }
-	PATH=$USERSPACE_BIN:$PATH
+	PATH=${USERSPACE_BIN:?}:$PATH
+	command -v cgkill >/dev/null || { echo "no cgkill in $USERSPACE_BIN"; status 1; }
 	failed=0
 	act_failed() { say "  ** $* **"; failed=1; }
 
