@@ -21,6 +21,7 @@ use cgroup_signal::{
     convert_for_list, signal_cgroup_with, signal_names, Fallback, Method, Options, SignalNumber,
 };
 use clap::{Parser, ValueEnum};
+use nix::sys::signal::{sigprocmask, SigSet, SigmaskHow, Signal};
 
 /// Send a signal to every process of cgroup v2 subtrees (cgroup.signal,
 /// cgroup.kill for SIGKILL, or the freeze + kill(2) fallback).
@@ -220,6 +221,48 @@ fn print_table() {
     }
 }
 
+/// The signals that end `cgkill` from the terminal or a supervisor. They are
+/// blocked while a cgroup is being signalled, so that the freeze fallback
+/// always thaws what it froze; a pending one acts as soon as they are
+/// unblocked.
+const DEFERRED: [Signal; 4] = [
+    Signal::SIGINT,
+    Signal::SIGTERM,
+    Signal::SIGHUP,
+    Signal::SIGQUIT,
+];
+
+/// Blocks [`DEFERRED`] until dropped, then restores the previous mask.
+struct DeferSignals {
+    old: Option<SigSet>,
+}
+
+impl DeferSignals {
+    fn new() -> Self {
+        let mut set = SigSet::empty();
+        for sig in DEFERRED {
+            set.add(sig);
+        }
+        let mut old = SigSet::empty();
+        match sigprocmask(SigmaskHow::SIG_BLOCK, Some(&set), Some(&mut old)) {
+            Ok(()) => Self { old: Some(old) },
+            Err(e) => {
+                eprintln!("cgkill: warning: cannot block SIGINT/SIGTERM/SIGHUP/SIGQUIT: {e}");
+                Self { old: None }
+            }
+        }
+    }
+}
+
+impl Drop for DeferSignals {
+    fn drop(&mut self) {
+        if let Some(old) = self.old.take() {
+            // A pending deferred signal is delivered here.
+            let _ = sigprocmask(SigmaskHow::SIG_SETMASK, Some(&old), None);
+        }
+    }
+}
+
 fn main() -> ExitCode {
     // Like coreutils: die quietly on a closed pipe instead of failing writes.
     // SAFETY: restoring the default disposition runs no handler code.
@@ -273,7 +316,12 @@ fn main() -> ExitCode {
 
     let mut status = ExitCode::SUCCESS;
     for cgroup in &cli.cgroups {
-        match signal_cgroup_with(cgroup, signal, &opts) {
+        let result = {
+            // Ctrl-C must not end us between a freeze and its thaw.
+            let _deferred = DeferSignals::new();
+            signal_cgroup_with(cgroup, signal, &opts)
+        };
+        match result {
             Ok(report) if !report.complete() => {
                 eprintln!(
                     "cgkill: {}: not every process is known to be signalled: {report}",
@@ -413,6 +461,23 @@ mod tests {
             ["-s HUP"]
         );
         assert!(sigs(&["cgkill", "-v", "-l", "/a"]).is_empty());
+    }
+
+    #[test]
+    fn deferred_signals_are_blocked_then_restored() {
+        let current = || SigSet::thread_get_mask().unwrap();
+        let before = current();
+        {
+            let _deferred = DeferSignals::new();
+            let during = current();
+            for sig in DEFERRED {
+                assert!(during.contains(sig), "{sig:?}");
+            }
+        }
+        let after = current();
+        for sig in DEFERRED {
+            assert_eq!(after.contains(sig), before.contains(sig), "{sig:?}");
+        }
     }
 
     #[test]

@@ -80,6 +80,17 @@ pub enum Error {
         /// The cgroup.
         path: PathBuf,
     },
+    /// The fallback froze the cgroup and could not thaw it: the cgroup is
+    /// left frozen. `source` is the error of the thaw (an error of the
+    /// passes, if there was one too, is not kept).
+    #[error("{}: cgroup left frozen, thawing it failed: {source}", .path.display())]
+    LeftFrozen {
+        /// The cgroup.
+        path: PathBuf,
+        /// Why the thaw failed.
+        #[source]
+        source: Box<Error>,
+    },
     /// Any other I/O error, with the file (or cgroup) it came from.
     #[error("{}: {source}", .path.display())]
     Io {
@@ -103,6 +114,7 @@ impl Error {
             | Error::Unsupported { path, .. }
             | Error::CallerInSubtree { path }
             | Error::RootCgroup { path }
+            | Error::LeftFrozen { path, .. }
             | Error::Io { path, .. } => Some(path),
             Error::InvalidSignal(_) => None,
         }

@@ -9,7 +9,10 @@
 //! 3. **freeze + `kill(2)`** (the fallback of container runtimes): freeze the
 //!    cgroup, wait for `frozen 1`, `kill(2)` every process listed in the
 //!    `cgroup.procs` of the subtree, thaw, and repeat while new pids show up.
-//!    A cgroup the caller had frozen is left frozen.
+//!    A cgroup the caller had frozen is left frozen. The thaw also runs when
+//!    the passes fail or panic, but not when the process is killed: callers
+//!    that can be interrupted should block their termination signals around
+//!    the call (`cgkill` does).
 //! 4. **`kill(2)` loop** (no freezer: root cgroup, old kernel; systemd style):
 //!    the same passes without freezing; forks between reading and killing can
 //!    escape a pass, hence the repeat-until-no-new-pid rule.
@@ -506,7 +509,8 @@ fn write_file(cgroup: &Path, name: &str, value: &str) -> Result<(), Error> {
 }
 
 /// The freeze route: freeze unless already frozen, wait for `frozen 1`, run
-/// the passes, thaw what we froze (also when the passes failed).
+/// the passes, thaw what we froze (also when the passes failed, and by a
+/// drop guard if they panicked).
 ///
 /// A cgroup is only removed once empty, so `ENOENT`/`ENODEV` on the thaw
 /// means the job is done, not an error.
@@ -530,24 +534,67 @@ fn freeze_and_kill(path: &Path, signal: SignalNumber, opts: &Options) -> Result<
     let current =
         fs::read_to_string(&freeze_file).map_err(|e| Error::from_io(e, path, &freeze_file))?;
     let plan = FreezePlan::from_freeze_file(&current);
-    if plan == FreezePlan::FreezeAndThaw {
+    let guard = if plan == FreezePlan::FreezeAndThaw {
         write_file(path, cgroup::FREEZE_FILE, "1\n")?;
-    }
+        Some(ThawGuard { path: Some(path) })
+    } else {
+        None
+    };
     let result = wait_frozen(path, opts.freeze_timeout)
         .and_then(|confirmed| kill_loop(path, signal, opts, Route::FreezeLoop, Some(confirmed)));
-    if plan == FreezePlan::FreezeAndThaw {
-        match (&result, write_file(path, cgroup::FREEZE_FILE, "0\n")) {
-            (_, Ok(())) | (_, Err(Error::Removed { .. })) | (Err(_), _) => {}
-            (Ok(_), Err(e)) => return Err(e),
-        }
+    match guard {
+        Some(guard) => after_thaw(path, result, guard.thaw()),
+        None => result,
     }
-    result
 }
 
-/// Polls `cgroup.events` until `frozen 1` or `timeout`; returns whether it
-/// was seen. A removed cgroup (empty) counts as frozen.
+/// Thaws the cgroup it holds when dropped (a panic during the passes), unless
+/// [`ThawGuard::thaw`] did it first.
+struct ThawGuard<'a> {
+    path: Option<&'a Path>,
+}
+
+impl ThawGuard<'_> {
+    /// Thaws now and disarms the guard.
+    fn thaw(mut self) -> Result<(), Error> {
+        match self.path.take() {
+            Some(path) => write_file(path, cgroup::FREEZE_FILE, "0\n"),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for ThawGuard<'_> {
+    fn drop(&mut self) {
+        if let Some(path) = self.path.take() {
+            // Unwinding: nowhere to report a failure.
+            let _ = write_file(path, cgroup::FREEZE_FILE, "0\n");
+        }
+    }
+}
+
+/// The result of the freeze route given the result of the passes and of our
+/// thaw: a failed thaw (but for a removed, hence empty, cgroup) wins, as
+/// [`Error::LeftFrozen`], because the cgroup is left frozen.
+fn after_thaw(
+    path: &Path,
+    result: Result<Report, Error>,
+    thaw: Result<(), Error>,
+) -> Result<Report, Error> {
+    match thaw {
+        Ok(()) | Err(Error::Removed { .. }) => result,
+        Err(e) => Err(Error::LeftFrozen {
+            path: path.to_owned(),
+            source: Box::new(e),
+        }),
+    }
+}
+
+/// Polls `cgroup.events` until `frozen 1` or `timeout` (no deadline if
+/// `timeout` is too large to add to the clock); returns whether it was seen.
+/// A removed cgroup (empty) counts as frozen.
 fn wait_frozen(path: &Path, timeout: Duration) -> Result<bool, Error> {
-    let deadline = Instant::now() + timeout;
+    let deadline = Instant::now().checked_add(timeout);
     let mut step = Duration::from_millis(1);
     loop {
         match cgroup::event(path, "frozen") {
@@ -555,11 +602,15 @@ fn wait_frozen(path: &Path, timeout: Duration) -> Result<bool, Error> {
             Ok(false) => {}
             Err(e) => return Err(e),
         }
-        let now = Instant::now();
-        if now >= deadline {
-            return Ok(false);
+        let mut nap = step;
+        if let Some(deadline) = deadline {
+            let now = Instant::now();
+            if now >= deadline {
+                return Ok(false);
+            }
+            nap = nap.min(deadline - now);
         }
-        thread::sleep(step.min(deadline - now));
+        thread::sleep(nap);
         step = (step * 2).min(Duration::from_millis(20));
     }
 }
@@ -603,24 +654,93 @@ fn key_of(pid: i32, pidfd: Option<&OwnedFd>) -> ProcKey {
     start_time(pid).map_or(ProcKey::Pid(pid), |t| ProcKey::Start(pid, t))
 }
 
-/// A process about to be signalled: a pidfd, or the bare pid on kernels
-/// without `pidfd_open(2)` (before 5.3).
+/// How a target is reached.
+enum Handle {
+    /// Through its pidfd.
+    Pidfd(OwnedFd),
+    /// By its bare pid with `kill(2)`: no `pidfd_open(2)` (before 5.3).
+    Bare,
+    /// Not at all: `pidfd_open(2)` said `EINVAL`, the pid now names a thread
+    /// that leads no process. A failure only if the pid is still listed.
+    NotLeader,
+}
+
+/// A process about to be signalled.
 struct Target {
     pid: i32,
     key: ProcKey,
-    pidfd: Option<OwnedFd>,
+    handle: Handle,
+}
+
+/// The most pidfds a pass holds at once: the targets are signalled in
+/// batches of this size, so the passes stay far from `RLIMIT_NOFILE`
+/// (1024 by default) whatever the number of processes.
+const PIDFD_BATCH: usize = 256;
+
+/// Runs `open` on each of `items` and hands the targets it returns to `flush`
+/// in batches of at most `limit` (at least 1) targets, in order: a batch is
+/// flushed as soon as it is full, and the rest at the end; an empty batch is
+/// never flushed. `state` is lent to both. Stops at the first error of
+/// `flush`.
+fn in_batches<S, I, T, E>(
+    state: &mut S,
+    items: impl IntoIterator<Item = I>,
+    limit: usize,
+    mut open: impl FnMut(&mut S, I) -> Option<T>,
+    mut flush: impl FnMut(&mut S, Vec<T>) -> Result<(), E>,
+) -> Result<(), E> {
+    let limit = limit.max(1);
+    let mut batch = Vec::with_capacity(limit);
+    for item in items {
+        if let Some(t) = open(state, item) {
+            batch.push(t);
+            if batch.len() == limit {
+                flush(
+                    state,
+                    std::mem::replace(&mut batch, Vec::with_capacity(limit)),
+                )?;
+            }
+        }
+    }
+    if !batch.is_empty() {
+        flush(state, batch)?;
+    }
+    Ok(())
+}
+
+/// What the passes of [`kill_loop`] carry from one batch to the next.
+struct PassState {
+    report: Report,
+    /// Processes signalled (or failed) so far: not signalled again.
+    seen: HashSet<ProcKey>,
+    signalled: usize,
+    /// New processes (or vanished pids) found by this pass.
+    new: usize,
+}
+
+impl PassState {
+    fn fail(&mut self, pid: i32, e: Errno) {
+        self.report.failed += 1;
+        self.report.first_failure.get_or_insert(SignalFailure {
+            pid,
+            errno: e.raw_os_error(),
+        });
+    }
 }
 
 /// `kill(2)` passes over the subtree until one finds no new process, at
 /// most `opts.max_passes`. The calling process is never signalled.
 ///
-/// Each pass reads every `cgroup.procs`, opens a pidfd for each pid not
-/// signalled yet, reads the subtree again and signals (through the pidfd)
-/// those still listed: the pidfd pins the process, the second read proves it
-/// was in the subtree after the pidfd was opened, so a recycled pid is never
-/// signalled. A process that could not be signalled is recorded and the
-/// passes go on. The top cgroup vanishing means it was empty (a cgroup can
-/// only be removed once empty): the loop has converged.
+/// Each pass reads every `cgroup.procs` and, in batches of at most
+/// [`PIDFD_BATCH`], opens a pidfd for each pid not signalled yet, reads the
+/// subtree again and signals (through the pidfd) those still listed, then
+/// closes the batch's pidfds: the pidfd pins the process, the second read
+/// proves it was in the subtree after the pidfd was opened, so a recycled
+/// pid is never signalled. A process that could not be signalled is
+/// recorded and the passes go on. A pid whose pidfd cannot be opened for
+/// lack of file descriptors (`EMFILE`, `ENFILE`) is left to the next pass.
+/// The top cgroup vanishing means it was empty (a cgroup can only be
+/// removed once empty): the loop has converged.
 fn kill_loop(
     path: &Path,
     signal: SignalNumber,
@@ -637,92 +757,96 @@ fn kill_loop(
         other => other,
     };
     let me = getpid().as_raw_pid();
-    let mut seen: HashSet<ProcKey> = HashSet::new();
-    let mut report = Report {
-        route,
-        passes: 0,
-        signalled: Some(0),
-        converged: false,
-        freeze_confirmed,
-        ..Report::kernel(route, signal)
+    let mut st = PassState {
+        report: Report {
+            route,
+            passes: 0,
+            signalled: Some(0),
+            converged: false,
+            freeze_confirmed,
+            ..Report::kernel(route, signal)
+        },
+        seen: HashSet::new(),
+        signalled: 0,
+        new: 0,
     };
-    let mut signalled = 0;
-    let fail = |report: &mut Report, pid: i32, e: Errno| {
-        report.failed += 1;
-        report.first_failure.get_or_insert(SignalFailure {
-            pid,
-            errno: e.raw_os_error(),
-        });
+    let open = |st: &mut PassState, pid: i32| -> Option<Target> {
+        if pid == me {
+            st.report.skipped_self = true;
+            return None;
+        }
+        let raw = Pid::from_raw(pid)?;
+        let handle = match pidfd_open(raw, PidfdFlags::empty()) {
+            Ok(fd) => Handle::Pidfd(fd),
+            Err(Errno::NOSYS) => Handle::Bare,
+            Err(Errno::INVAL) => Handle::NotLeader,
+            // Gone: it may have forked first, so look again. Out of file
+            // descriptors: the next pass tries again.
+            Err(Errno::SRCH | Errno::MFILE | Errno::NFILE) => {
+                st.new += 1;
+                return None;
+            }
+            Err(e) => {
+                if st.seen.insert(key_of(pid, None)) {
+                    st.fail(pid, e);
+                }
+                return None;
+            }
+        };
+        let key = match &handle {
+            Handle::Pidfd(fd) => key_of(pid, Some(fd)),
+            Handle::Bare | Handle::NotLeader => key_of(pid, None),
+        };
+        if st.seen.contains(&key) {
+            return None;
+        }
+        st.new += 1;
+        Some(Target { pid, key, handle })
+    };
+    let flush = |st: &mut PassState, targets: Vec<Target>| -> Result<(), Error> {
+        // Proves each pidfd's process was in the subtree after the pidfd
+        // was opened (if it has died since, the signal goes nowhere).
+        let again = read()?;
+        for t in targets {
+            if !again.pids.contains(&t.pid) {
+                continue; // left or died: not ours to signal
+            }
+            let sent = match &t.handle {
+                Handle::Pidfd(fd) => pidfd_send_signal(fd, sig),
+                Handle::Bare => kill_process(Pid::from_raw(t.pid).expect("positive pid"), sig),
+                // Still listed, so a process leads it again: a real failure.
+                Handle::NotLeader => Err(Errno::INVAL),
+            };
+            match sent {
+                Ok(()) => {
+                    st.signalled += 1;
+                    st.seen.insert(t.key);
+                }
+                Err(Errno::SRCH) => {}
+                Err(e) => {
+                    if st.seen.insert(t.key) {
+                        st.fail(t.pid, e);
+                    }
+                }
+            }
+        }
+        Ok(())
+        // The batch's pidfds are closed here.
     };
     let mut done = false;
-    while report.passes < opts.max_passes.max(1) {
-        report.passes += 1;
+    while st.report.passes < opts.max_passes.max(1) {
+        st.report.passes += 1;
         let listed = read()?;
-        report.invisible = report.invisible.max(listed.invisible);
-        let mut new = 0;
-        let mut targets = Vec::new();
-        for pid in listed.pids {
-            if pid == me {
-                report.skipped_self = true;
-                continue;
-            }
-            let Some(raw) = Pid::from_raw(pid) else {
-                continue;
-            };
-            let pidfd = match pidfd_open(raw, PidfdFlags::empty()) {
-                Ok(fd) => Some(fd),
-                Err(Errno::NOSYS) => None,
-                // Gone: it may have forked first, so look again.
-                Err(Errno::SRCH) => {
-                    new += 1;
-                    continue;
-                }
-                Err(e) => {
-                    let key = key_of(pid, None);
-                    if seen.insert(key) {
-                        fail(&mut report, pid, e);
-                    }
-                    continue;
-                }
-            };
-            let key = key_of(pid, pidfd.as_ref());
-            if seen.contains(&key) {
-                continue;
-            }
-            new += 1;
-            targets.push(Target { pid, key, pidfd });
-        }
-        if !targets.is_empty() {
-            // Proves each pidfd's process was in the subtree after the pidfd
-            // was opened (if it has died since, the signal goes nowhere).
-            let again = read()?;
-            for t in targets {
-                if !again.pids.contains(&t.pid) {
-                    continue; // left or died: not ours to signal
-                }
-                let sent = match &t.pidfd {
-                    Some(fd) => pidfd_send_signal(fd, sig),
-                    None => kill_process(Pid::from_raw(t.pid).expect("positive pid"), sig),
-                };
-                match sent {
-                    Ok(()) => {
-                        signalled += 1;
-                        seen.insert(t.key);
-                    }
-                    Err(Errno::SRCH) => {}
-                    Err(e) => {
-                        seen.insert(t.key);
-                        fail(&mut report, t.pid, e);
-                    }
-                }
-            }
-        }
-        if new == 0 {
+        st.report.invisible = st.report.invisible.max(listed.invisible);
+        st.new = 0;
+        in_batches(&mut st, listed.pids, PIDFD_BATCH, open, flush)?;
+        if st.new == 0 {
             done = true;
             break;
         }
     }
-    report.signalled = Some(signalled);
+    let mut report = st.report;
+    report.signalled = Some(st.signalled);
     report.converged = done && report.failed == 0 && report.invisible == 0;
     Ok(report)
 }
@@ -1019,6 +1143,108 @@ mod tests {
             fs::read_to_string(dir.path().join("cgroup.freeze")).unwrap(),
             "0\n"
         );
+    }
+
+    #[test]
+    fn huge_freeze_timeout_does_not_overflow() {
+        let dir = fake(Interfaces::ALL, "", "0\n");
+        let opts = fake_opts()
+            .method(Method::Freeze)
+            .freeze_timeout(Duration::MAX);
+        let r = signal_cgroup_with(dir.path(), SignalNumber::TERM, &opts).unwrap();
+        assert_eq!(r.freeze_confirmed, Some(true));
+        assert_eq!(
+            fs::read_to_string(dir.path().join("cgroup.freeze")).unwrap(),
+            "0\n"
+        );
+    }
+
+    #[test]
+    fn thaw_guard_thaws_on_panic_only_if_armed() {
+        let dir = fake(Interfaces::ALL, "", "1\n");
+        let p = dir.path();
+        let unwound = std::panic::catch_unwind(|| {
+            let _guard = ThawGuard { path: Some(p) };
+            panic!("panic while frozen (expected by this test)");
+        });
+        assert!(unwound.is_err());
+        assert_eq!(fs::read_to_string(p.join("cgroup.freeze")).unwrap(), "0\n");
+        fs::write(p.join("cgroup.freeze"), "1\n").unwrap();
+        ThawGuard { path: Some(p) }.thaw().unwrap();
+        assert_eq!(fs::read_to_string(p.join("cgroup.freeze")).unwrap(), "0\n");
+        fs::write(p.join("cgroup.freeze"), "1\n").unwrap();
+        drop(ThawGuard { path: None });
+        assert_eq!(fs::read_to_string(p.join("cgroup.freeze")).unwrap(), "1\n");
+    }
+
+    #[test]
+    fn failed_thaw_is_reported() {
+        let cg = Path::new("/sys/fs/cgroup/job");
+        let ok = || Ok(Report::kernel(Route::FreezeLoop, SignalNumber::TERM));
+        let io = || Error::Io {
+            path: cg.join("cgroup.freeze"),
+            source: std::io::Error::from_raw_os_error(libc::EIO),
+        };
+        let removed = || Error::Removed { path: cg.into() };
+        assert!(after_thaw(cg, ok(), Ok(())).is_ok());
+        assert!(after_thaw(cg, ok(), Err(removed())).is_ok());
+        let passes_failed = after_thaw(cg, Err(removed()), Ok(())).unwrap_err();
+        assert!(matches!(passes_failed, Error::Removed { .. }));
+        for result in [ok(), Err(removed())] {
+            let err = after_thaw(cg, result, Err(io())).unwrap_err();
+            assert!(matches!(err, Error::LeftFrozen { .. }), "{err:?}");
+            assert!(
+                err.to_string()
+                    .starts_with("/sys/fs/cgroup/job: cgroup left frozen, thawing it failed: "),
+                "{err}"
+            );
+            assert_eq!(err.path(), Some(cg));
+        }
+    }
+
+    #[test]
+    fn batches_hold_at_most_the_limit() {
+        // Odd items are skipped by `open`; batches count only what it returns.
+        let run = |n: i32, limit: usize| {
+            let mut batches: Vec<Vec<i32>> = Vec::new();
+            in_batches(
+                &mut batches,
+                1..=n,
+                limit,
+                |_, i| (i % 2 == 0).then_some(i),
+                |b, batch| {
+                    b.push(batch);
+                    Ok::<(), ()>(())
+                },
+            )
+            .unwrap();
+            batches
+        };
+        assert!(run(0, 3).is_empty());
+        assert!(run(1, 3).is_empty());
+        assert_eq!(run(6, 3), [vec![2, 4, 6]]);
+        assert_eq!(run(7, 3), [vec![2, 4, 6]]);
+        assert_eq!(run(8, 3), [vec![2, 4, 6], vec![8]]);
+        assert_eq!(run(4, 0), [vec![2], vec![4]]);
+        let big = run(2 * 1000, PIDFD_BATCH);
+        assert_eq!(
+            big.iter().map(Vec::len).collect::<Vec<_>>(),
+            [256, 256, 256, 232]
+        );
+        assert_eq!(big.concat(), (1..=1000).map(|i| 2 * i).collect::<Vec<_>>());
+        // The first error of `flush` stops the batching.
+        let mut flushed = 0;
+        let r = in_batches(
+            &mut flushed,
+            1..=10,
+            2,
+            |_, i| Some(i),
+            |f, _| {
+                *f += 1;
+                Err(*f)
+            },
+        );
+        assert_eq!((r, flushed), (Err(1), 1));
     }
 
     #[test]
