@@ -666,8 +666,12 @@ static void miss_start(void)
 	const char *cg = strcmp(workload, "threaded") ? BASE : BASE "/t1";
 	long target = !strcmp(workload, "service") ? pids_max / 3 : pids_max * 8 / 10;
 	long long t0 = now_us();
-	int fd, i;
+	int fd, i, go[2];
+	char c;
 
+	/* All start together: the first must not fill pids.max before the last exists. */
+	if (pipe(go))
+		die("pipe");
 	fd = open(cg, O_PATH | O_DIRECTORY);
 	if (fd < 0)
 		die(cg);
@@ -684,6 +688,10 @@ static void miss_start(void)
 		if (pid == 0) {
 			/* The driver runs at a higher priority than its workloads. */
 			setpriority(PRIO_PROCESS, 0, 0);
+			close(go[1]);
+			if (read(go[0], &c, 1) != 0)	/* EOF: the driver closed it */
+				_exit(1);
+			close(go[0]);
 			if (!strcmp(workload, "forkbomb"))
 				bomb();
 			if (!strcmp(workload, "service"))
@@ -692,6 +700,8 @@ static void miss_start(void)
 		}
 	}
 	close(fd);
+	close(go[0]);
+	close(go[1]);
 	while (read_long(BASE, "pids.current") < target) {
 		/* Every forking thread moves itself to t2 first. */
 		if (!strcmp(workload, "threaded") && now_us() - t0 > 5000000 &&
@@ -850,16 +860,58 @@ static void freeze_base(void)
 	}
 }
 
-static void miss_cleanup(void)
+/* What a process that outlived cgroup.kill looks like (bench.log). */
+static void describe_one(long pid, void *arg)
+{
+	char path[64], buf[4096], *p;
+	int *left = arg, fd, n;
+
+	if ((*left)-- <= 0)
+		return;
+	snprintf(path, sizeof(path), "/proc/%ld/status", pid);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = 0;
+	fprintf(stderr, "  pid %ld:", pid);
+	for (p = strtok(buf, "\n"); p; p = strtok(NULL, "\n"))
+		if (!strncmp(p, "State:", 6) || !strncmp(p, "SigPnd:", 7) ||
+		    !strncmp(p, "ShdPnd:", 7) || !strncmp(p, "Threads:", 8))
+			fprintf(stderr, " %s;", p);
+	fprintf(stderr, "\n");
+}
+
+static bool wait_base_empty(long long us)
 {
 	long long t0 = now_us();
 
+	while (!cg_contains(BASE, "cgroup.events", "populated 0")) {
+		if (now_us() - t0 > us)
+			return false;
+		usleep(1000);
+	}
+	return true;
+}
+
+static void miss_cleanup(void)
+{
+	long long t0 = now_us();
+	int left = 5;
+
 	if (cg_write(BASE, "cgroup.kill", "1"))
 		die("cgroup.kill");
-	while (!cg_contains(BASE, "cgroup.events", "populated 0")) {
-		if (now_us() - t0 > MISS_FILL_TIMEOUT_US)
-			die("workload survived cgroup.kill");
-		usleep(1000);
+	if (!wait_base_empty(10000000)) {
+		/* Should not happen: say what is left, and whether a second write ends it. */
+		fprintf(stderr, "%s: %ld processes left 10 s after cgroup.kill, e.g.:\n",
+			workload, nr_lines_of(BASE, "cgroup.procs"));
+		for_each_listed(BASE, describe_one, &left);
+		if (cg_write(BASE, "cgroup.kill", "1"))
+			die("cgroup.kill");
+		if (!wait_base_empty(MISS_FILL_TIMEOUT_US))
+			die("workload survived two cgroup.kill writes");
+		fprintf(stderr, "%s: a second cgroup.kill ended them\n", workload);
 	}
 	/* Zombies still count in pids.current until the reaper has them. */
 	while (read_long(BASE, "pids.current") > 0) {
