@@ -131,8 +131,8 @@ def miss_table(runs):
         if not passes or max(passes) == 0:
             pas = "-"
         else:
-            pas = f"{pct(passes, 50):.0f}" + (f"-{max(passes)}" if max(passes) != min(passes)
-                                              else "")
+            pas = (f"{min(passes)}-{max(passes)}" if max(passes) != min(passes)
+                   else f"{max(passes)}")
         forks = d.get("forks", [])
         lines.append(f"{sc[5:]:<10}{SIGNAME.get(sig, sig):<9}{m:<21}{len(miss):>8}"
                      f"{pct(miss, 50):>15}{max(miss):>6}"
@@ -140,7 +140,7 @@ def miss_table(runs):
                      f"{fmt_us(pct(d.get('write_us', []), 50)):>16}"
                      f"{pct(d.get('procs', []), 50):>7}"
                      f"{pct(forks, 50) if forks else '-':>7}")
-    lines += ["passes: passes over cgroup.procs (loop: until one finds no pid it has not "
+    lines += ["passes: passes over cgroup.procs, fewest-most (loop: until one finds no pid it has not "
               "signalled; loop-once: systemd's first pass; freeze: one, while frozen); "
               "returned after: median time until the method returned; procs: median number "
               "of the workload's processes when it started; forks: median forks on the "
