@@ -278,7 +278,8 @@ demo-job/bomb runs processes that fork without end, held to 200 by pids.max:"
 	[[ $nr -gt 0 && $ns == 0 ]] || act_failed "the bomb did not resume"
 
 	# --- Act 3: SIGKILL ----------------------------------------------------
-	say "Act 3. And the end of it: SIGKILL to the whole job, bomb running."
+	say "Act 3. And the end of it: SIGKILL to the whole job, bomb running. cgkill -9
+writes 9 to demo-job/cgroup.signal; echo 9 > $JOB/cgroup.signal does the same."
 	show cgkill -v -9 "$JOB" || act_failed "cgkill -9 failed"
 	cgsignal-demo-workload wait-empty "$JOB" --timeout 20 || act_failed "demo-job did not empty"
 	show cgsignal-demo-workload count "$JOB"
