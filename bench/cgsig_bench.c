@@ -88,6 +88,7 @@
 #define MAX_METHODS 4
 #define NR_SPAWNERS 2
 #define MAX_FORK_SAMPLES (1 << 20)
+#define FREEZE_TIMEOUT_US (30 * 1000000LL)
 
 static char cgroups[MAX_CGROUPS][64];
 static int nr_cgroups;
@@ -325,10 +326,19 @@ static long kill_listed(int sig)
 	return listed;
 }
 
-static void wait_frozen(const char *cg)
+/* Freezes BASE and waits up to FREEZE_TIMEOUT_US for "frozen 1"; false if it did not come. */
+static bool freeze_base(void)
 {
-	while (!cg_contains(cg, "cgroup.events", "frozen 1"))
+	long long t0 = now_us();
+
+	if (cg_write(BASE, "cgroup.freeze", "1"))
+		die("cgroup.freeze");
+	while (!cg_contains(BASE, "cgroup.events", "frozen 1")) {
+		if (now_us() - t0 > FREEZE_TIMEOUT_US)
+			return false;
 		usleep(100);
+	}
+	return true;
 }
 
 static void wait_empty(void)
@@ -458,9 +468,8 @@ static void run_method(const char *method, int sig, const char *sigbuf)
 		while (kill_listed(sig))
 			;
 	} else {
-		if (cg_write(BASE, "cgroup.freeze", "1"))
-			die("cgroup.freeze");
-		wait_frozen(BASE);
+		if (!freeze_base())
+			die("not frozen after 30 s");
 		kill_listed(sig);
 		if (cg_write(BASE, "cgroup.freeze", "0"))
 			die("cgroup.freeze");
@@ -792,7 +801,6 @@ static long kill_new(int sig)
 static long miss_method(const char *method, int sig, const char *sigbuf)
 {
 	long passes = 0;
-	long long t0;
 
 	memset(seen, 0, PID_BITS / 8);
 	if (!strcmp(method, "signal")) {
@@ -809,17 +817,9 @@ static long miss_method(const char *method, int sig, const char *sigbuf)
 			passes++;
 		while (kill_new(sig) && passes < MISS_MAX_PASSES);
 	} else {
-		if (cg_write(BASE, "cgroup.freeze", "1"))
-			die("cgroup.freeze");
-		t0 = now_us();
 		/* runc gives up after a while; so do we, and say so. */
-		while (!cg_contains(BASE, "cgroup.events", "frozen 1")) {
-			if (now_us() - t0 > MISS_FILL_TIMEOUT_US) {
-				fprintf(stderr, "%s: not frozen after 30 s\n", workload);
-				break;
-			}
-			usleep(100);
-		}
+		if (!freeze_base())
+			fprintf(stderr, "%s: not frozen after 30 s\n", workload);
 		kill_new(sig);
 		passes = 1;
 		if (cg_write(BASE, "cgroup.freeze", "0"))
@@ -842,22 +842,6 @@ static long forks_total(void)
 	buf[n > 0 ? n : 0] = 0;
 	p = strstr(buf, "\nprocesses ");
 	return p ? atol(p + 11) : 0;
-}
-
-static void freeze_base(void)
-{
-	long long t0 = now_us();
-
-	if (cg_write(BASE, "cgroup.freeze", "1"))
-		die("cgroup.freeze");
-	while (!cg_contains(BASE, "cgroup.events", "frozen 1")) {
-		if (now_us() - t0 > MISS_FILL_TIMEOUT_US) {
-			fprintf(stderr, "%s: survivors not frozen after 30 s; counted anyway\n",
-				workload);
-			return;
-		}
-		usleep(1000);
-	}
 }
 
 /* What a process that outlived cgroup.kill looks like (bench.log). */
@@ -995,8 +979,9 @@ static int miss_main(int argc, char **argv)
 			 * SIGSTOP would hold it until thawed; a stopped task
 			 * forks no more anyway.
 			 */
-			if (sig != SIGSTOP)
-				freeze_base();
+			if (sig != SIGSTOP && !freeze_base())
+				fprintf(stderr, "%s: survivors not frozen after 30 s; counted anyway\n",
+					workload);
 			usleep(MISS_GRACE_MS * 1000);
 			miss = count_missed(sig);
 			miss_cleanup();

@@ -362,17 +362,24 @@ fn move_thread(dir: &Path) -> io::Result<()> {
     write_file(&dir.join("cgroup.threads"), &gettid().to_string())
 }
 
+/// Detaches a forked child from the caller: a session of its own, stdio on
+/// `/dev/null` (so that `$(cgsignal-demo-workload ...)` does not wait for it).
+fn daemonize() -> io::Result<()> {
+    setsid()?;
+    let null = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/null")?;
+    nix::unistd::dup2_stdin(&null)?;
+    nix::unistd::dup2_stdout(&null)?;
+    nix::unistd::dup2_stderr(&null)?;
+    Ok(())
+}
+
 /// Child side of [`spawn_worker`]: everything up to readiness.
 fn worker_setup(spec: &WorkerSpec<'_>) -> io::Result<()> {
     if spec.daemon {
-        setsid()?;
-        let null = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open("/dev/null")?;
-        nix::unistd::dup2_stdin(&null)?;
-        nix::unistd::dup2_stdout(&null)?;
-        nix::unistd::dup2_stderr(&null)?;
+        daemonize()?;
     }
     write_file(&spec.cgroup.join("cgroup.procs"), "0")?;
     if let Some(counter) = spec.counter {
@@ -418,13 +425,7 @@ pub fn spawn_worker(spec: &WorkerSpec<'_>) -> TestResult<Pid> {
     match unsafe { fork() }.ctx("fork")? {
         ForkResult::Child => child_main(move || {
             drop(r);
-            let ok = worker_setup(spec).is_ok();
-            let _ = nix::unistd::write(&w, if ok { b"k" } else { b"e" });
-            drop(w);
-            if !ok {
-                // SAFETY: plain process exit.
-                unsafe { libc::_exit(1) };
-            }
+            report_ready(w, worker_setup(spec).is_ok());
             loop {
                 if HANDLER_GOT.load(Ordering::SeqCst) {
                     thread::sleep(spec.linger);
@@ -455,14 +456,7 @@ pub fn spawn_forkbomb(cgroup: &Path, daemon: bool) -> TestResult<Pid> {
             drop(r);
             let setup = || -> io::Result<()> {
                 if daemon {
-                    setsid()?;
-                    let null = OpenOptions::new()
-                        .read(true)
-                        .write(true)
-                        .open("/dev/null")?;
-                    nix::unistd::dup2_stdin(&null)?;
-                    nix::unistd::dup2_stdout(&null)?;
-                    nix::unistd::dup2_stderr(&null)?;
+                    daemonize()?;
                 }
                 // SAFETY: SIG_IGN involves no handler code.
                 unsafe {
@@ -473,13 +467,7 @@ pub fn spawn_forkbomb(cgroup: &Path, daemon: bool) -> TestResult<Pid> {
                 }?;
                 write_file(&cgroup.join("cgroup.procs"), "0")
             };
-            let ok = setup().is_ok();
-            let _ = nix::unistd::write(&w, if ok { b"k" } else { b"e" });
-            drop(w);
-            if !ok {
-                // SAFETY: plain process exit.
-                unsafe { libc::_exit(1) };
-            }
+            report_ready(w, setup().is_ok());
             loop {
                 // SAFETY: the bomb is single-threaded.
                 if unsafe { fork() }.is_err() {
@@ -492,6 +480,17 @@ pub fn spawn_forkbomb(cgroup: &Path, daemon: bool) -> TestResult<Pid> {
             wait_ready(&r, child, Duration::from_secs(10))?;
             Ok(child)
         }
+    }
+}
+
+/// Child side of [`wait_ready`]: tells the parent whether the set-up worked
+/// (`k` or `e` on `w`), and exits if it did not.
+fn report_ready(w: OwnedFd, ok: bool) {
+    let _ = nix::unistd::write(&w, if ok { b"k" } else { b"e" });
+    drop(w);
+    if !ok {
+        // SAFETY: plain process exit.
+        unsafe { libc::_exit(1) };
     }
 }
 
@@ -554,13 +553,7 @@ pub fn spawn_slot_forkbomb(cgroup: &Path, counters: &Counters, sig: i32) -> Test
                 write_file(&cgroup.join("cgroup.procs"), "0")?;
                 block_signal(sig, false)
             };
-            let ok = setup().is_ok();
-            let _ = nix::unistd::write(&w, if ok { b"k" } else { b"e" });
-            drop(w);
-            if !ok {
-                // SAFETY: plain process exit.
-                unsafe { libc::_exit(1) };
-            }
+            report_ready(w, setup().is_ok());
             loop {
                 let _ = block_signal(sig, true);
                 // SAFETY: the bomb is single-threaded.
