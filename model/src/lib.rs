@@ -1,15 +1,19 @@
 //! Exhaustive loom model of the `cgroup.signal` fork-race protocol.
 //!
-//! Three designs are modelled:
+//! The designs modelled (README.md lists the mutants too):
 //! * [`Design::Old`] (v1 of the series): per-cgroup `seq` / `sent[sig]`
 //!   records with a PROCS (thread-group leader) walk, a fork hook at F1 and a
 //!   wait + replay at F2 (`cgroup_post_fork`).
-//! * [`Design::New`] (v2, as in kernel/cgroup/cgroup.c): a global `active`
+//! * [`Design::New`] (v2, the series' previous version): a global `active`
 //!   write, an `epoch` with two `limbo` counters, a per-process `stamp`
 //!   deduplicated by `atomic_xchg`, and a walk over LIVE threads; F2 sends
 //!   what the fork carries, then drops its `limbo` count.
 //! * [`Design::EarlyLimbo`]: v2 with those two F2 steps the other way round,
 //!   a rejected variant kept to show why the order matters.
+//! * [`Design::Log`] (v3, as in kernel/cgroup/cgroup.c now): v2's walk and
+//!   stamps without the drain; a ring of the last writes under
+//!   `css_set_lock`, from which F2 sends, under that lock, every write the
+//!   child may have missed while in flight.
 //!
 //! Kernel state lives in a plain `std::sync::Mutex<World>` that is only ever
 //! held for a single atomic model step (never across a loom operation).
@@ -59,6 +63,32 @@ pub enum Design {
     /// not wait for the forks under way (no W2), so a child that became
     /// visible before the write opened can be linked after the walk passed.
     NoDrain,
+    /// v3, as implemented in kernel/cgroup/cgroup.c: no drain. Each write is
+    /// also logged (id, signal, root) in a ring of `World::log_k` entries
+    /// under `css_set_lock`; a process fork notes at F1 the first write it
+    /// may have to deliver (`from`: the open write, else the next one) and
+    /// counts itself in flight for that id, and at F2, under `css_set_lock`
+    /// where it links the child, sends every logged write from `from` on
+    /// whose subtree holds the child, in id order, before unlocking. A write
+    /// waits for the forks still in flight only if it would reuse a log entry
+    /// one of them may need (the kernel then drains with
+    /// `cgroup_threadgroup_rwsem`). CLONE_THREAD forks note nothing: the
+    /// forking thread stays linked in the child's cgroup until the child is,
+    /// so the walk reaches the process through one or the other.
+    Log,
+    /// A mutant of v3 (scripts/mutants/fork-sees-last-write-only.patch): F2
+    /// looks only at the last write logged, as cgroup.kill's kill_seq can
+    /// afford to (every kill is the same signal); a write that opened and
+    /// closed while the child was in flight is missed.
+    LogLastOnly,
+    /// A mutant of v3 (scripts/mutants/fork-sends-after-unlock.patch): F2
+    /// sends after dropping `css_set_lock`, so a later write's walk can reach
+    /// the child first: its writes arrive out of order.
+    LogLateSend,
+    /// A mutant of v3 (scripts/mutants/log-overwrites-in-flight.patch): a
+    /// write overwrites a log entry without checking that no fork in flight
+    /// still needs it.
+    LogNoOverflowWait,
 }
 
 impl Design {
@@ -67,25 +97,46 @@ impl Design {
             Design::Old => "v1",
             Design::EarlyLimbo => "v2_early_limbo",
             Design::New => "v2",
-            Design::ReleasedUsesStamp => "v2_mutant_released_uses_stamp",
+            Design::ReleasedUsesStamp => "v3_mutant_released_uses_stamp",
             Design::NoDrain => "v2_mutant_no_fork_drain",
+            Design::Log => "v3",
+            Design::LogLastOnly => "v3_mutant_last_write_only",
+            Design::LogLateSend => "v3_mutant_late_send",
+            Design::LogNoOverflowWait => "v3_mutant_no_overflow_wait",
         }
     }
 
     /// v2 or a mutant of it: everything but what the mutant changes.
+    /// The walk of v2 and v3 (no tasklist_lock, stamps under the siglock).
     fn is_v2(self) -> bool {
         matches!(
             self,
             Design::New | Design::ReleasedUsesStamp | Design::NoDrain
+        ) || self.is_v3()
+    }
+
+    /// The v3 fork path and write opening (the write log).
+    fn is_v3(self) -> bool {
+        matches!(
+            self,
+            Design::Log
+                | Design::ReleasedUsesStamp
+                | Design::LogLastOnly
+                | Design::LogLateSend
+                | Design::LogNoOverflowWait
         )
     }
 
-    pub const ALL: [Design; 5] = [
+    pub const ALL: [Design; 9] = [
         Design::Old,
         Design::EarlyLimbo,
         Design::New,
-        Design::ReleasedUsesStamp,
         Design::NoDrain,
+        Design::Log,
+        Design::ReleasedUsesStamp,
+        Design::LogLastOnly,
+        Design::LogLateSend,
+        Design::LogNoOverflowWait,
     ];
 }
 
@@ -114,10 +165,17 @@ pub enum Scenario {
     /// Two writes of the SAME signal to A with a fork in flight, signal
     /// counted as a queued (real-time) signal (extra, exploratory).
     SameSigTwice,
+    /// v3: a child visible before two writes (SIGTERM to A, SIGUSR1 to A/B;
+    /// the child is in A) and linked at any point; a one-entry log, so the
+    /// second write must wait for the fork before overwriting the first.
+    LimboTwoWrites,
+    /// v3: the same with both writes to A and a two-entry log: the child may
+    /// catch up on both closed writes from the log, in order.
+    LimboTwoWritesLog2,
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 10] = [
+    pub const ALL: [Scenario; 12] = [
         Scenario::Finding1,
         Scenario::Finding1Reverse,
         Scenario::Finding2,
@@ -128,6 +186,8 @@ impl Scenario {
         Scenario::Limbo,
         Scenario::ThreadFork,
         Scenario::SameSigTwice,
+        Scenario::LimboTwoWrites,
+        Scenario::LimboTwoWritesLog2,
     ];
 
     pub fn name(self) -> &'static str {
@@ -142,6 +202,8 @@ impl Scenario {
             Scenario::Limbo => "limbo",
             Scenario::ThreadFork => "thread_fork",
             Scenario::SameSigTwice => "same_rt_signal_twice",
+            Scenario::LimboTwoWrites => "limbo_two_writes",
+            Scenario::LimboTwoWritesLog2 => "limbo_two_writes_log2",
         }
     }
 }
@@ -181,6 +243,8 @@ struct Proc {
     pending: Vec<(u8, usize)>,
     /// deliveries[write] = times a write's signal was queued to this process
     deliveries: Vec<u32>,
+    /// the writes whose signals were queued to this process, in queue order
+    order: Vec<usize>,
     /// received a fatal signal from a write (the process is dying)
     killed: bool,
     /// signal->multiprocess: fork ids whose delayed set is registered
@@ -214,6 +278,17 @@ struct World {
     epoch: u64,
     active: Option<usize>,
     next_id: u64,
+    // v3: the write log (ring of log_k entries, index id % log_k) and the
+    // id of the last write logged, under css_set_lock; the id of the last
+    // write opened, under tasklist_lock; forks in flight per `from` id
+    // (visible counted under tasklist_lock, linked under css_set_lock),
+    // index from % (2 * log_k) as in the kernel.
+    log_k: usize,
+    wlog: Vec<Option<(u64, usize)>>,
+    logged: u64,
+    last: u64,
+    visible: Vec<u64>,
+    linked: Vec<u64>,
 }
 
 impl World {
@@ -229,6 +304,12 @@ impl World {
             epoch: 0,
             active: None,
             next_id: 1,
+            log_k: 2,
+            wlog: vec![None; 2],
+            logged: 0,
+            last: 0,
+            visible: vec![0; 4],
+            linked: vec![0; 4],
         }
     }
 
@@ -261,6 +342,7 @@ impl World {
             threads: Vec::new(),
             pending: Vec::new(),
             deliveries: vec![0; nw],
+            order: Vec::new(),
             killed: false,
             multiprocess: Vec::new(),
             origin: None,
@@ -361,9 +443,14 @@ impl World {
         let sig = self.writes[wi].sig;
         self.procs[p].pending.push((sig, wi));
         self.procs[p].deliveries[wi] += 1;
+        self.procs[p].order.push(wi);
         let forks = self.procs[p].multiprocess.clone();
         for &f in &forks {
-            self.forks[f].push((sig, wi));
+            // A delayed set is a sigset: a signal in it already is not
+            // added again (and the entry keeps the write that added it).
+            if !self.forks[f].iter().any(|&(s, _)| s == sig) {
+                self.forks[f].push((sig, wi));
+            }
         }
         if sig == KILL {
             self.procs[p].killed = true;
@@ -413,6 +500,14 @@ impl World {
         self.writes[wi].end_ev = Some(tick);
     }
 
+    /// v3: a log of `k` entries.
+    fn set_log(&mut self, k: usize) {
+        self.log_k = k;
+        self.wlog = vec![None; k];
+        self.visible = vec![0; 2 * k];
+        self.linked = vec![0; 2 * k];
+    }
+
     fn tname(&self, t: usize) -> String {
         format!(
             "{}@{}",
@@ -423,6 +518,16 @@ impl World {
     /// Check properties (a)-(e) for every write: all violations found.
     fn verdict(&self) -> Vec<String> {
         let mut out = Vec::new();
+        for pr in &self.procs {
+            if pr.order.windows(2).any(|o| o[0] > o[1]) {
+                let o: Vec<String> = pr.order.iter().map(|wi| format!("write#{}", wi)).collect();
+                out.push(format!(
+                    "(f) writes reached process {} out of order: {}",
+                    pr.name,
+                    o.join(", ")
+                ));
+            }
+        }
         for wi in 0..self.writes.len() {
             for p in 0..self.procs.len() {
                 if let Some(v) = self.verdict_one(wi, p) {
@@ -549,9 +654,7 @@ fn writer(k: &K, writes: &[usize]) {
         let _m = k.cgroup_mutex.lock().unwrap();
         match k.design {
             Design::Old => old_write(k, wi),
-            Design::EarlyLimbo | Design::New | Design::ReleasedUsesStamp | Design::NoDrain => {
-                new_write(k, wi)
-            }
+            _ => new_write(k, wi),
         }
     }
 }
@@ -657,8 +760,85 @@ fn old_write(k: &K, wi: usize) {
     drop(tl);
 }
 
+/// v3's opening of a write (cgroup_signal_begin()): W0 waits, only if the
+/// log entry about to be reused may still be needed by a fork in flight, for
+/// the forks that saw the write before it; W1a logs the write under
+/// `css_set_lock`; W1b publishes it under the read side of `tasklist_lock`.
+fn v3_open(k: &K, wi: usize) -> (u64, usize) {
+    let who = "writer";
+    let (id, kk) = k.step(|w| (w.next_id, w.log_k as u64));
+    // W0: write `id` reuses the entry of id - K, which forks that noted it
+    // as `from` may still need (those that noted an earlier one were waited
+    // for before).
+    if id > kk && k.design != Design::LogNoOverflowWait {
+        let s = id - kk;
+        let vis = {
+            let _tl = k.tasklist.read().unwrap();
+            k.step(|w| w.visible[(s % (2 * kk)) as usize])
+        };
+        let mut waited = false;
+        loop {
+            let done = {
+                let _c = k.css.lock().unwrap();
+                k.step(|w| w.linked[(s % (2 * kk)) as usize] == vis)
+            };
+            if done {
+                break;
+            }
+            waited = true;
+            loom::thread::yield_now();
+        }
+        k.step(|w| {
+            let msg = format!(
+                "W0 forks from id {}: {} in flight -> {}",
+                s,
+                if waited { "some" } else { "none" },
+                if waited { "waited (drain)" } else { "no wait" }
+            );
+            w.log(who, msg)
+        });
+    }
+    // W1a
+    {
+        let _c = k.css.lock().unwrap();
+        k.step(|w| {
+            w.next_id += 1;
+            w.writes[wi].id = id;
+            let slot = (id % kk) as usize;
+            let lost = w.wlog[slot];
+            w.wlog[slot] = Some((id, wi));
+            w.logged = id;
+            let msg = format!(
+                "W1a log[{}] = write#{} id={}{}",
+                slot,
+                wi,
+                id,
+                match lost {
+                    Some((lid, _)) => format!(" (replaces id {})", lid),
+                    None => String::new(),
+                }
+            );
+            w.log(who, msg)
+        });
+    }
+    // W1b
+    let _tl = k.tasklist.read().unwrap();
+    let tk = k.tick();
+    k.step(|w| {
+        w.last = id;
+        w.active = Some(wi);
+        w.write_start(who, wi, tk);
+        w.log(who, format!("W1b active=write#{} last={}", wi, id));
+        (id, w.writes[wi].root)
+    })
+}
+
 fn new_write(k: &K, wi: usize) {
     let who = "writer";
+    if k.design.is_v3() {
+        let (id, root) = v3_open(k, wi);
+        return walk_and_close(k, wi, id, root);
+    }
     // W1
     let (old, id, root) = {
         let _tl = k.tasklist.read().unwrap();
@@ -694,6 +874,12 @@ fn new_write(k: &K, wi: usize) {
         }
         k.step(|w| w.log(who, format!("W2 limbo[{}]==0", slot)));
     }
+    walk_and_close(k, wi, id, root)
+}
+
+/// W3 (the walk) and W4 (close the write).
+fn walk_and_close(k: &K, wi: usize, id: u64, root: usize) {
+    let who = "writer";
     // W3 (v2: no tasklist_lock; v2_early_limbo: the draft held it, relaxed per batch)
     let mut tl = if k.design.is_v2() {
         None
@@ -808,6 +994,11 @@ pub struct ForkState {
     // new
     e: u64,
     pending: Option<usize>,
+    // v3: the first write the fork may have to deliver (cgsig_from: the
+    // write open when the child became visible, else the next one); counted
+    // in flight (a process fork)
+    from: u64,
+    tracked: bool,
 }
 
 fn fork_f0_f1(k: &K, t: usize, clone_thread: bool) -> Option<ForkState> {
@@ -897,6 +1088,7 @@ fn fork_f0_f1(k: &K, t: usize, clone_thread: bool) -> Option<ForkState> {
             for &(sig, wi) in &delayed {
                 w.procs[c].pending.push((sig, wi));
                 w.procs[c].deliveries[wi] += 1;
+                w.procs[c].order.push(wi);
                 if sig == KILL {
                     w.procs[c].killed = true;
                     w.threads[th].fatal = true;
@@ -912,6 +1104,8 @@ fn fork_f0_f1(k: &K, t: usize, clone_thread: bool) -> Option<ForkState> {
             snap: 0,
             e: 0,
             pending: None,
+            from: 0,
+            tracked: false,
         };
         let inh: Vec<String> = delayed
             .iter()
@@ -943,7 +1137,37 @@ fn fork_f0_f1(k: &K, t: usize, clone_thread: bool) -> Option<ForkState> {
                     );
                 }
             }
-            Design::EarlyLimbo | Design::New | Design::ReleasedUsesStamp | Design::NoDrain => {
+            _ if design.is_v3() => {
+                // cgroup_signal_fork(): a new thread needs nothing (the
+                // forking thread is linked in its cgroup throughout).
+                // cgsig_from: the open write's id, else the next one.
+                if !clone_thread {
+                    st.from = if w.active.is_some() {
+                        w.last
+                    } else {
+                        w.last + 1
+                    };
+                    st.tracked = true;
+                    let n = 2 * w.log_k;
+                    w.visible[(st.from as usize) % n] += 1;
+                    let _ = write!(
+                        msg,
+                        "; from={} visible[{}]++",
+                        st.from,
+                        st.from as usize % n
+                    );
+                    // The open write's own send added its signal to the
+                    // delayed set (the kernel marks the set with its id).
+                    if let Some(wi) = w.active {
+                        if delayed.iter().any(|&(_, dwi)| dwi == wi) {
+                            // stamp is set below, outside the World step
+                            st.pending = Some(usize::MAX - wi);
+                            let _ = write!(msg, "; delayed set marked write#{} -> C.stamp", wi);
+                        }
+                    }
+                }
+            }
+            _ => {
                 st.e = w.epoch;
                 let _ = write!(msg, "; e={} limbo[{}]++", st.e, st.e & 1);
                 if let Some(wi) = w.active {
@@ -969,7 +1193,9 @@ fn fork_f0_f1(k: &K, t: usize, clone_thread: bool) -> Option<ForkState> {
     })?;
     let mut st = st;
     if design != Design::Old {
-        k.limbo[(st.e & 1) as usize].fetch_add(1, SeqCst);
+        if !design.is_v3() {
+            k.limbo[(st.e & 1) as usize].fetch_add(1, SeqCst);
+        }
         if let Some(v) = st.pending {
             if v > usize::MAX / 2 {
                 let wi = usize::MAX - v;
@@ -1033,7 +1259,8 @@ fn fork_f2(k: &K, st: ForkState) {
                 k.step(|w| w.send(who, st.c, wi, "F2 replay of sent[] > snap"));
             }
         }
-        Design::EarlyLimbo | Design::New | Design::ReleasedUsesStamp | Design::NoDrain => {
+        _ if k.design.is_v3() => v3_f2(k, st, who),
+        _ => {
             let late = k.design.is_v2();
             {
                 let _c = k.css.lock().unwrap();
@@ -1077,6 +1304,79 @@ fn fork_f2(k: &K, st: ForkState) {
                 limbo_dec(k, &st, who);
             }
         }
+    }
+}
+
+/// v3's F2 (cgroup_post_fork()): link, count the fork linked, and send, under
+/// `css_set_lock`, each logged write from `from` on whose subtree holds the
+/// child, in id order (the stamp skips one the child holds already).
+fn v3_f2(k: &K, st: ForkState, who: &str) {
+    let late = k.design == Design::LogLateSend;
+    let todo = {
+        let _c = k.css.lock().unwrap();
+        let todo = k.step(|w| {
+            w.cgs[st.x].tasks.push(st.cthread);
+            let mut todo: Vec<usize> = Vec::new();
+            let mut msg = format!("F2: link C into {}", w.cgs[st.x].name);
+            if st.tracked {
+                let n = 2 * w.log_k;
+                w.linked[(st.from as usize) % n] += 1;
+                let from = if k.design == Design::LogLastOnly {
+                    w.logged.max(st.from)
+                } else {
+                    st.from
+                };
+                for id in from..=w.logged {
+                    match w.wlog[(id as usize) % w.log_k] {
+                        Some((lid, wi)) if lid == id => {
+                            if w.in_subtree(st.x, w.writes[wi].root) {
+                                todo.push(wi);
+                            }
+                        }
+                        _ => {
+                            let _ = write!(msg, "; log entry of id {} gone", id);
+                        }
+                    }
+                }
+                let _ = write!(
+                    msg,
+                    "; linked[{}]++; from={} logged={} -> send {:?}",
+                    st.from as usize % n,
+                    st.from,
+                    w.logged,
+                    todo
+                );
+            }
+            w.log(who, msg);
+            todo
+        });
+        if late {
+            todo
+        } else {
+            for &wi in &todo {
+                v3_send(k, st.c, wi, who);
+            }
+            Vec::new()
+        }
+    };
+    for wi in todo {
+        v3_send(k, st.c, wi, who);
+    }
+}
+
+/// cgroup_signal_once() for the fork path.
+fn v3_send(k: &K, target: usize, wi: usize, who: &str) {
+    let id = k.step(|w| w.writes[wi].id);
+    let _s = k.siglock.lock().unwrap();
+    let prev = k.stamp[target].load(SeqCst);
+    if prev != id {
+        k.stamp[target].store(id, SeqCst);
+        k.step(|w| {
+            let why = format!("F2 write#{}, stamp {}->{}", wi, prev, id);
+            w.send(who, target, wi, &why)
+        });
+    } else {
+        k.step(|w| w.log(who, format!("F2: stamp already {} -> skip", id)));
     }
 }
 
@@ -1286,6 +1586,24 @@ fn setup(s: Scenario) -> Setup {
                 },
             ]
         }
+        Scenario::LimboTwoWrites | Scenario::LimboTwoWritesLog2 => {
+            let a = w.cg("A", Some(root));
+            let b = w.cg("A/B", Some(a));
+            let w0 = add_write(&mut w, TERM, a);
+            let w1 = if s == Scenario::LimboTwoWrites {
+                w.set_log(1);
+                add_write(&mut w, USR1, b)
+            } else {
+                w.set_log(2);
+                add_write(&mut w, USR1, a)
+            };
+            let p = w.new_proc("P");
+            let l = w.new_thread(p, "L", a, true);
+            let q = w.new_proc("Q");
+            w.new_thread(q, "Q", b, true);
+            prefork = Some(l);
+            vec![Actor::Writer(vec![w0, w1])]
+        }
         Scenario::SameSigTwice => {
             let a = w.cg("A", Some(root));
             let w0 = add_write(&mut w, TERM, a);
@@ -1360,6 +1678,16 @@ pub fn expect(d: Design, s: Scenario) -> Expect {
         // The mutant misses the exec'ing process when the walk meets the
         // released old leader first.
         (Design::ReleasedUsesStamp, Exec) => Expect::Counterexample,
+        (Design::Log, _) => Expect::Pass,
+        // A write that opened and closed while the child was in flight.
+        (Design::LogLastOnly, LimboTwoWritesLog2) => Expect::Counterexample,
+        // The later write's walk reaches the child before the earlier write.
+        (Design::LogLateSend, LimboTwoWritesLog2) => Expect::Counterexample,
+        // The first write's entry is reused while the child still needs it.
+        (Design::LogNoOverflowWait, LimboTwoWrites) => Expect::Counterexample,
+        (Design::LogLastOnly | Design::LogLateSend | Design::LogNoOverflowWait, _) => {
+            Expect::NotRun
+        }
         (Design::ReleasedUsesStamp, _) => Expect::NotRun,
         // The mutant misses a child that was visible before the write opened
         // and is linked after the walk passed its cgroup.

@@ -50,6 +50,23 @@ cases! {
     v2_limbo: New, Limbo;
     v2_thread_fork: New, ThreadFork;
     v2_same_rt_signal_twice: New, SameSigTwice;
-    v2_mutant_released_uses_stamp_exec: ReleasedUsesStamp, Exec;
+    v2_limbo_two_writes: New, LimboTwoWrites;
+    v2_limbo_two_writes_log2: New, LimboTwoWritesLog2;
     v2_mutant_no_fork_drain_limbo: NoDrain, Limbo;
+    v3_finding1: Log, Finding1;
+    v3_finding1_reverse: Log, Finding1Reverse;
+    v3_finding2: Log, Finding2;
+    v3_finding3: Log, Finding3;
+    v3_plain: Log, Plain;
+    v3_finding5_exec: Log, Exec;
+    v3_two_nested_writes: Log, TwoWrites;
+    v3_limbo: Log, Limbo;
+    v3_thread_fork: Log, ThreadFork;
+    v3_same_rt_signal_twice: Log, SameSigTwice;
+    v3_limbo_two_writes: Log, LimboTwoWrites;
+    v3_limbo_two_writes_log2: Log, LimboTwoWritesLog2;
+    v3_mutant_released_uses_stamp_exec: ReleasedUsesStamp, Exec;
+    v3_mutant_last_write_only: LogLastOnly, LimboTwoWritesLog2;
+    v3_mutant_late_send: LogLateSend, LimboTwoWritesLog2;
+    v3_mutant_no_overflow_wait: LogNoOverflowWait, LimboTwoWrites;
 }

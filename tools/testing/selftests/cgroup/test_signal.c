@@ -1332,6 +1332,55 @@ TEST_F_TIMEOUT(cgsig, forkbomb_stopped_by_one_sigstop, 120)
 	free(bomb);
 }
 
+/* How many processes listed in @cg's cgroup.procs are stopped, or -1. */
+static int nr_procs_stopped(const char *cg)
+{
+	char buf[65536], *line, *save;
+	int n = 0;
+
+	if (read_all(cg, "cgroup.procs", buf, sizeof(buf)))
+		return -1;
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		if (proc_state(atoi(line)) == 'T')
+			n++;
+	return n;
+}
+
+/*
+ * Writes reach every process in the order they were made, a process whose
+ * fork overlaps them included: after a SIGSTOP write and then a SIGCONT
+ * write, no process of a running forkbomb stays stopped. One that got the
+ * SIGCONT before the SIGSTOP (which then stops it for good) or missed the
+ * SIGCONT would. 500 pairs in a row, as a runtime pausing and resuming a
+ * job does, so that forks in flight overlap both writes of a pair.
+ */
+TEST_F_TIMEOUT(cgsig, stop_cont_pairs_under_fork_leave_none_stopped, 300)
+{
+	long deadline;
+	int i, n = -1;
+	char *bomb;
+	pid_t pid;
+
+	pid = start_forkbomb(self->root, self->cg, &bomb, 200, 50);
+	ASSERT_GT(pid, 0);
+	for (i = 0; i < 500; i++) {
+		ASSERT_EQ(0, sig_write(bomb, "19"));
+		ASSERT_EQ(0, sig_write(bomb, "18"));
+	}
+	/* SIGCONT wakes a stopped process at once; /proc may lag a little. */
+	deadline = now_ms() + 2000;
+	do {
+		n = nr_procs_stopped(bomb);
+		if (n)
+			usleep(20000);
+	} while (n && now_ms() < deadline);
+	ASSERT_EQ(0, n) TH_LOG("%d processes left stopped after the last SIGCONT", n);
+
+	ASSERT_EQ(0, sig_write(bomb, "9"));
+	ASSERT_EQ(0, wait_unpopulated(bomb));
+	free(bomb);
+}
+
 /* One SIGTERM write ends a running forkbomb entirely. */
 TEST_F_TIMEOUT(cgsig, forkbomb_gone_after_one_sigterm, 120)
 {
