@@ -163,8 +163,8 @@ impl LiveCgroup<'_> {
     /// # Context
     ///
     /// Sleeps: reschedules during a long walk, and may wait for the forks under way to finish
-    /// (`cgroup_threadgroup_rwsem`), which it needs only when a fork has stayed in flight over
-    /// the last eight calls.
+    /// (`cgroup_threadgroup_rwsem`), which it does only on the first call after boot and when a
+    /// fork has stayed in flight over the last eight calls.
     pub fn signal_subtree(&self, sig: Signal) -> Result {
         /// Tasks and cgroups visited between two chances to reschedule.
         const BATCH: usize = 32;
