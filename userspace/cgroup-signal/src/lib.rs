@@ -864,6 +864,11 @@ mod tests {
     const KILL_ONLY: Interfaces = Interfaces::new(false, true, true);
     const FREEZE_ONLY: Interfaces = Interfaces::new(false, false, true);
 
+    /// What the fake cgroup's `cgroup.freeze` holds.
+    fn freeze_state(dir: &Path) -> String {
+        fs::read_to_string(dir.join("cgroup.freeze")).unwrap()
+    }
+
     #[test]
     fn auto_prefers_the_kernel() {
         let term = SignalNumber::TERM;
@@ -1044,18 +1049,12 @@ mod tests {
         assert_eq!((r.passes, r.signalled, r.converged), (1, Some(0), true));
         assert_eq!(r.freeze_confirmed, Some(true));
         // We wrote 1 and then 0.
-        assert_eq!(
-            fs::read_to_string(dir.path().join("cgroup.freeze")).unwrap(),
-            "0\n"
-        );
+        assert_eq!(freeze_state(dir.path()), "0\n");
 
         let dir = fake(Interfaces::ALL, "", "1\n");
         signal_cgroup_with(dir.path(), SignalNumber::TERM, &forced).unwrap();
         // The caller's freeze is untouched.
-        assert_eq!(
-            fs::read_to_string(dir.path().join("cgroup.freeze")).unwrap(),
-            "1\n"
-        );
+        assert_eq!(freeze_state(dir.path()), "1\n");
     }
 
     #[test]
@@ -1122,10 +1121,7 @@ mod tests {
         );
         let r = signal_cgroup_with(dir.path(), usr1, &auto).unwrap();
         assert_eq!((r.route, r.skipped_self), (Route::Loop, true));
-        assert_eq!(
-            fs::read_to_string(dir.path().join("cgroup.freeze")).unwrap(),
-            "0\n"
-        );
+        assert_eq!(freeze_state(dir.path()), "0\n");
     }
 
     #[test]
@@ -1139,10 +1135,7 @@ mod tests {
         assert!(t.elapsed() >= Duration::from_millis(30));
         assert_eq!(r.freeze_confirmed, Some(false));
         assert!(r.converged && !r.complete());
-        assert_eq!(
-            fs::read_to_string(dir.path().join("cgroup.freeze")).unwrap(),
-            "0\n"
-        );
+        assert_eq!(freeze_state(dir.path()), "0\n");
     }
 
     #[test]
@@ -1153,10 +1146,7 @@ mod tests {
             .freeze_timeout(Duration::MAX);
         let r = signal_cgroup_with(dir.path(), SignalNumber::TERM, &opts).unwrap();
         assert_eq!(r.freeze_confirmed, Some(true));
-        assert_eq!(
-            fs::read_to_string(dir.path().join("cgroup.freeze")).unwrap(),
-            "0\n"
-        );
+        assert_eq!(freeze_state(dir.path()), "0\n");
     }
 
     #[test]
@@ -1168,13 +1158,13 @@ mod tests {
             panic!("panic while frozen (expected by this test)");
         });
         assert!(unwound.is_err());
-        assert_eq!(fs::read_to_string(p.join("cgroup.freeze")).unwrap(), "0\n");
+        assert_eq!(freeze_state(p), "0\n");
         fs::write(p.join("cgroup.freeze"), "1\n").unwrap();
         ThawGuard { path: Some(p) }.thaw().unwrap();
-        assert_eq!(fs::read_to_string(p.join("cgroup.freeze")).unwrap(), "0\n");
+        assert_eq!(freeze_state(p), "0\n");
         fs::write(p.join("cgroup.freeze"), "1\n").unwrap();
         drop(ThawGuard { path: None });
-        assert_eq!(fs::read_to_string(p.join("cgroup.freeze")).unwrap(), "1\n");
+        assert_eq!(freeze_state(p), "1\n");
     }
 
     #[test]
