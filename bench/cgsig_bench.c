@@ -25,12 +25,17 @@
  * Each run populates the subtree afresh (clone3 CLONE_INTO_CGROUP), then
  * times the signalling (write_us: the write, or the whole userspace
  * procedure) and the time until cgroup.events says "populated 0"
- * (empty_us). For SIGTERM the processes run a handler that notes when it ran:
- * signalled_us is the time until the last handler ran (for SIGKILL, which
- * no handler sees, a process has the signal when it is dead: empty_us). With FORK, a process in another cgroup forks, exits and is
- * waited for in a loop while the subtree is signalled and emptied; fork_us is
- * the latency of each such fork+exit+wait that overlaps [start, empty]. The
- * first WARMUP rounds are dropped. Prints one JSON object per method and
+ * (empty_us). cpu_us is the CPU time (user and system) the thread running
+ * the method used until it returned, and preempted the times it was
+ * preempted meanwhile: the write's own work, and what the processes it woke
+ * took from it. For SIGTERM the processes run a handler that notes when it
+ * ran: signalled_us is the time until the last handler ran (for SIGKILL,
+ * which no handler sees, a process has the signal when it is dead:
+ * empty_us). With FORK, a process in another cgroup forks, exits and is
+ * waited for in a loop while the subtree is signalled and emptied; fork_us
+ * is the latency of each such fork+exit+wait that overlaps [start, empty],
+ * fork_round the round (after warm-up) of each. The first WARMUP rounds are
+ * dropped. Prints one JSON object per method and
  * metric, a line each, in the format of out/bench/results.json's "runs".
  *
  * miss: how many processes of a fork-heavy workload each method misses.
@@ -107,6 +112,24 @@ static long long now_us(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+}
+
+/* CPU time (user and system) this thread has used. */
+static long long thread_cpu_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+}
+
+/* Times this thread was preempted (involuntary context switches). */
+static long long thread_preempted(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_THREAD, &ru);
+	return ru.ru_nivcsw;
 }
 
 static void die(const char *what)
@@ -1013,6 +1036,8 @@ int main(int argc, char **argv)
 {
 	struct series write_us[MAX_METHODS] = {}, empty_us[MAX_METHODS] = {};
 	struct series fork_us[MAX_METHODS] = {}, signalled_us[MAX_METHODS] = {};
+	struct series cpu_us[MAX_METHODS] = {}, preempted[MAX_METHODS] = {};
+	struct series fork_round[MAX_METHODS] = {};
 	int sig, n, threads, samples, warmup, fork_sampling, nr_methods, r, k;
 	const char *scenario, **methods;
 	char sigbuf[16];
@@ -1056,7 +1081,7 @@ int main(int argc, char **argv)
 	for (r = 0; r < samples + warmup; r++) {
 		for (k = 0; k < nr_methods; k++) {
 			int m = (r + k) % nr_methods;
-			long long t0, t1, t2;
+			long long t0, t1, t2, c0, c1, p0, p1;
 			long first = 0, i;
 
 			handled->n = 0;
@@ -1067,9 +1092,13 @@ int main(int argc, char **argv)
 				sampler_set(1);
 				usleep(20000);	/* a few samples before, for the overlap */
 			}
+			p0 = thread_preempted();
+			c0 = thread_cpu_us();
 			t0 = now_us();
 			run_method(methods[m], sig, sigbuf);
 			t1 = now_us();
+			c1 = thread_cpu_us();
+			p1 = thread_preempted();
 			wait_empty();
 			t2 = now_us();
 			if (fork_sampling)
@@ -1079,6 +1108,8 @@ int main(int argc, char **argv)
 				continue;
 			add(&write_us[m], t1 - t0);
 			add(&empty_us[m], t2 - t0);
+			add(&cpu_us[m], c1 - c0);
+			add(&preempted[m], p1 - p0);
 			if (sig == SIGTERM) {
 				if (__atomic_load_n(&handled->n, __ATOMIC_ACQUIRE) != n) {
 					fprintf(stderr, "%ld SIGTERM handlers counted for %d processes\n",
@@ -1088,8 +1119,10 @@ int main(int argc, char **argv)
 				add(&signalled_us[m], handled->last_us - t0);
 			}
 			for (i = first; fork_sampling && i < fs->n; i++)
-				if (fs->start[i] <= t2 && fs->start[i] + fs->lat[i] >= t0)
+				if (fs->start[i] <= t2 && fs->start[i] + fs->lat[i] >= t0) {
 					add(&fork_us[m], fs->lat[i]);
+					add(&fork_round[m], r - warmup);
+				}
 		}
 		fprintf(stderr, "round %d/%d done\n", r + 1, samples + warmup);
 	}
@@ -1100,11 +1133,18 @@ int main(int argc, char **argv)
 	for (k = 0; k < nr_methods; k++) {
 		print_named(scenario, method_name(methods[k]), sig, n, threads, "write_us", &write_us[k]);
 		print_named(scenario, method_name(methods[k]), sig, n, threads, "empty_us", &empty_us[k]);
+		print_named(scenario, method_name(methods[k]), sig, n, threads, "cpu_us", &cpu_us[k]);
+		print_named(scenario, method_name(methods[k]), sig, n, threads, "preempted",
+			    &preempted[k]);
 		if (sig == SIGTERM)
 			print_named(scenario, method_name(methods[k]), sig, n, threads, "signalled_us",
 				    &signalled_us[k]);
-		if (fork_sampling)
-			print_named(scenario, method_name(methods[k]), sig, n, threads, "fork_us", &fork_us[k]);
+		if (fork_sampling) {
+			print_named(scenario, method_name(methods[k]), sig, n, threads, "fork_us",
+				    &fork_us[k]);
+			print_named(scenario, method_name(methods[k]), sig, n, threads, "fork_round",
+				    &fork_round[k]);
+		}
 	}
 	return 0;
 }

@@ -11,8 +11,9 @@ bench/cgsig_bench prints them) and writes, in RESULTS_DIR:
                 "n_procs", "threads", "n_cgroups", "metric", "samples"}]}
 - table.txt     medians, p90 (p99 for fork_us) and, per method, the median
                 of its per-round ratios to the reference (cgroup.kill for
-                SIGKILL, cgroup.signal for SIGTERM) with a 95% interval;
-                also printed
+                SIGKILL, cgroup.signal for SIGTERM) with a 95% interval,
+                for the write, the time to empty and the method's CPU time;
+                fork p99 ratios with a round-resampled interval; also printed
 - bench.png     time against process count per method, log-log
 - missed.png    processes each method missed under fork load (miss-*
                 scenarios), per workload and signal
@@ -24,6 +25,7 @@ splat.
 import json
 import math
 import pathlib
+import random
 import statistics
 import sys
 
@@ -60,10 +62,6 @@ def fmt_us(us):
     return f"{us:.0f} us"
 
 
-def fmt_ratio(r):
-    return "-" if r != r else f"{r:.2f}x"
-
-
 def paired_ratio(samples, ref):
     """Median of the per-round ratios samples[i] / ref[i], and its 95% interval.
 
@@ -88,6 +86,44 @@ def paired_ratio(samples, ref):
     if k == 0:
         return statistics.median(rs), nan, nan
     return statistics.median(rs), rs[k - 1], rs[n - k]
+
+
+def p99_ratio(samples, rounds, ref, ref_rounds, resamples=1000):
+    """p99 of samples over p99 of ref, and a 95% interval by resampling rounds.
+
+    Fork latencies are not paired one to one, but each belongs to a round
+    (rounds[i] is the round of samples[i]), and the methods of a round run
+    side by side; slow forks come in bursts within a round. So the interval
+    is a paired cluster bootstrap: draw rounds with replacement, take each
+    method's samples from the drawn rounds, and take the 2.5th and 97.5th
+    percentiles of the resulting ratios (fixed seed: the same run gives the
+    same interval). Without rounds (older results), the interval is NaN.
+    Returns (ratio, low, high).
+    """
+    nan = float("nan")
+    if not samples or not ref:
+        return nan, nan, nan
+    ratio = pct(samples, 99) / pct(ref, 99)
+    if len(rounds) != len(samples) or len(ref_rounds) != len(ref):
+        return ratio, nan, nan
+    mine, theirs = {}, {}
+    for v, k in zip(samples, rounds):
+        mine.setdefault(k, []).append(v)
+    for v, k in zip(ref, ref_rounds):
+        theirs.setdefault(k, []).append(v)
+    keys = sorted(set(mine) | set(theirs))
+    if len(keys) < 6:
+        return ratio, nan, nan
+    rng = random.Random(1)
+    ratios = []
+    for _ in range(resamples):
+        draw = [rng.choice(keys) for _ in keys]
+        a = [v for k in draw for v in mine.get(k, [])]
+        b = [v for k in draw for v in theirs.get(k, [])]
+        if a and b:
+            ratios.append(pct(a, 99) / pct(b, 99))
+    ratios.sort()
+    return ratio, ratios[int(0.025 * len(ratios))], ratios[int(0.975 * len(ratios)) - 1]
 
 
 def fmt_paired(ratio):
@@ -186,6 +222,30 @@ def table(runs):
                              f"{fmt_us(pct(e, 50)):>13}{fmt_us(pct(e, 90)):>9}"
                              f"  {rw:<20}{re_:<20}".rstrip())
         lines.append("")
+    cpu = [r for r in runs if r["metric"] == "cpu_us"]
+    if cpu:
+        lines.append("cpu: CPU time (user and system) of the thread running the method, from "
+                     "start to return; preempted: times that thread was preempted meanwhile")
+        head = (f"{'scenario':<14}{'procs':>7} {'signal':<8}{'method':<18}"
+                f"{'cpu median':>11}{'p90':>9}  {'cpu/ref [95%]':<20}{'preempted median':>16}"
+                f"{'p90':>6}")
+        lines += [head, "-" * len(head)]
+        for pt in points:
+            scenario, threads, n = pt
+            name = scenario + (f" x{threads}thr" if threads > 1 else "")
+            for sig in sorted(SIGNALS):
+                anchor = by.get((pt, sig, anchor_of(sig), "cpu_us"))
+                for m in METHODS:
+                    c = by.get((pt, sig, m, "cpu_us"))
+                    if c is None:
+                        continue
+                    pre = by.get((pt, sig, m, "preempted")) or [float("nan")]
+                    rc = ("reference" if m == anchor_of(sig)
+                          else fmt_paired(paired_ratio(c, anchor or [])))
+                    lines.append(f"{name:<14}{n:>7} {SIGNALS[sig]:<8}{m:<18}"
+                                 f"{fmt_us(pct(c, 50)):>11}{fmt_us(pct(c, 90)):>9}"
+                                 f"  {rc:<20}{pct(pre, 50):>16}{pct(pre, 90):>6}")
+        lines.append("")
     term = [r for r in runs if r["metric"] == "signalled_us"]
     if term:
         lines.append("signalled: until the last process's SIGTERM handler ran (for SIGKILL a "
@@ -208,15 +268,20 @@ def table(runs):
         lines.append("fork_us: fork + exit + wait of a process in another cgroup, sampled "
                      "while the subtree is signalled and emptied")
         head = (f"{'scenario':<14}{'procs':>7} {'signal':<8}{'method':<18}{'samples':>8}"
-                f"{'median':>10}{'p90':>10}{'p99':>10}{'p99/kill':>10}")
+                f"{'median':>10}{'p90':>10}{'p99':>10}  {'p99/kill [95%]'}")
         lines += [head, "-" * len(head)]
         for r in sorted(fork, key=lambda r: (r["scenario"], r["n_procs"], METHODS.index(r["method"]))):
             anchor = by.get((key(r), 9, "cgroup.kill", "fork_us"))
             s = r["samples"]
-            ratio = pct(s, 99) / pct(anchor, 99) if anchor else float("nan")
+            if r["method"] == "cgroup.kill":
+                ratio = "reference"
+            else:
+                ratio = fmt_paired(p99_ratio(
+                    s, by.get((key(r), r["signal"], r["method"], "fork_round"), []),
+                    anchor or [], by.get((key(r), 9, "cgroup.kill", "fork_round"), [])))
             lines.append(f"{r['scenario']:<14}{r['n_procs']:>7} {SIGNALS.get(r['signal'], r['signal']):<8}"
                          f"{r['method']:<18}{len(s):>8}{fmt_us(pct(s, 50)):>10}"
-                         f"{fmt_us(pct(s, 90)):>10}{fmt_us(pct(s, 99)):>10}{fmt_ratio(ratio):>10}")
+                         f"{fmt_us(pct(s, 90)):>10}{fmt_us(pct(s, 99)):>10}  {ratio}")
         lines.append("")
     lines.append("write = the write(2) for cgroup.signal and cgroup.kill, or the whole "
                  "userspace procedure for the loops (which run until a pass finds nothing: a "
@@ -226,7 +291,10 @@ def table(runs):
                  "SIGKILL, cgroup.signal for SIGTERM, which cgroup.kill cannot send), and in "
                  "brackets its distribution-free 95% interval: an interval that excludes "
                  "1.00 is a difference this run can tell from noise. p99/kill = p99 over "
-                 "cgroup.kill's p99 (fork samples are not paired by round).")
+                 "cgroup.kill's p99, in brackets a 95% interval from resampling rounds "
+                 "(fork samples are not paired one to one, but their rounds are). cpu "
+                 "counts the method's own work; write also counts the time its thread waited "
+                 "for the CPU while the processes it woke ran (see preempted).")
     lines.append(CAVEAT)
     if miss:
         lines += [""] + miss

@@ -14,7 +14,8 @@ import json
 import pathlib
 import sys
 
-from bench_report import MISS_METHODS, SIGNALS, SIGNAME, anchor_of, fmt_paired, is_miss, paired_ratio, pct
+from bench_report import (MISS_METHODS, SIGNALS, SIGNAME, anchor_of, fmt_paired, is_miss, p99_ratio,
+                          paired_ratio, pct)
 
 
 def last_line(path):
@@ -83,7 +84,8 @@ def bench(out):
              "cgroup.signal for SIGTERM, which cgroup.kill cannot send), with a",
              "distribution-free 95% interval:",
              "",
-             f"  {'':<6}{'signal':<9}{'method':<18}{'write':<19}{'empty':<19}{'signalled'}"]
+             f"  {'':<6}{'signal':<9}{'method':<18}{'write':<19}{'cpu':<19}{'empty':<19}"
+             f"{'signalled'}"]
     for sc in ("flat", "tree"):
         for sig in sorted(SIGNALS):
             ref = anchor_of(sig)
@@ -97,18 +99,25 @@ def bench(out):
                 rw, re_ = fmt_paired(paired_ratio(w, kw)), fmt_paired(paired_ratio(e, ke))
                 sg, ks = series(sc, sig, m, "signalled_us"), series(sc, sig, ref, "signalled_us")
                 rs = fmt_paired(paired_ratio(sg, ks)) if sg and ks else "= empty"
-                lines.append(f"  {sc:<6}{SIGNALS[sig]:<9}{m:<18}{rw:<19}{re_:<19}{rs}")
+                c, kc = series(sc, sig, m, "cpu_us"), series(sc, sig, ref, "cpu_us")
+                rc = fmt_paired(paired_ratio(c, kc)) if c and kc else "-"
+                lines.append(f"  {sc:<6}{SIGNALS[sig]:<9}{m:<18}{rw:<19}{rc:<19}{re_:<19}{rs}")
     fork = [(sc, m) for sc in ("flat", "tree") for m in ("cgroup.signal", "userspace-loop",
                                                           "userspace-freeze")
             if med(sc, 9, m, "fork_us", 99) and med(sc, 9, "cgroup.kill", "fork_us", 99)]
     if fork:
         lines += ["", "Latency of fork+exit+wait in another cgroup during that SIGKILL, p99 as a",
-                  "ratio to its p99 during cgroup.kill:", ""]
+                  "ratio to its p99 during cgroup.kill (95% interval from resampling rounds):",
+                  ""]
         for sc, m in fork:
-            ratio = med(sc, 9, m, "fork_us", 99) / med(sc, 9, "cgroup.kill", "fork_us", 99)
-            lines.append(f"  {sc:<6}{'SIGKILL':<9}{m:<18}{ratio:.2f}x")
+            ratio = p99_ratio(series(sc, 9, m, "fork_us"), series(sc, 9, m, "fork_round") or [],
+                              series(sc, 9, "cgroup.kill", "fork_us"),
+                              series(sc, 9, "cgroup.kill", "fork_round") or [])
+            lines.append(f"  {sc:<6}{'SIGKILL':<9}{m:<18}{fmt_paired(ratio)}")
     lines += ["", "write: the write(2), or for the loops the whole procedure (a finish time,",
-              "not a syscall); empty: until cgroup.events says populated 0; signalled:",
+              "not a syscall); cpu: the CPU time of the thread that ran it (its own work,",
+              "without the time the processes it woke took its CPU); empty: until",
+              "cgroup.events says populated 0; signalled:",
               "until the last process's SIGTERM handler ran (a SIGKILLed process has the",
               "signal when it is dead: see empty). Full table: out/bench/table.txt."]
     return "\n".join(lines)
