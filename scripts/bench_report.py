@@ -189,6 +189,20 @@ def anchor_of(sig):
     return "cgroup.kill" if sig == 9 else "cgroup.signal"
 
 
+def rows(points, by, metric):
+    """(point, name, processes, signal, method, samples, reference samples) for each
+    method of each point that has @metric, in table order."""
+    for pt in points:
+        scenario, threads, n = pt
+        name = scenario + (f" x{threads}thr" if threads > 1 else "")
+        for sig in sorted(SIGNALS):
+            ref = by.get((pt, sig, anchor_of(sig), metric))
+            for m in METHODS:
+                s = by.get((pt, sig, m, metric))
+                if s is not None:
+                    yield pt, name, n, sig, m, s, ref
+
+
 def table(runs):
     miss = miss_table(runs)
     runs = [r for r in runs if not is_miss(r)]
@@ -201,27 +215,24 @@ def table(runs):
             f"{'write median':>13}{'p90':>9}{'empty median':>13}{'p90':>9}"
             f"  {'write/ref [95%]':<20}{'empty/ref [95%]'}")
     lines += [head, "-" * len(head)]
-    for pt in points:
-        scenario, threads, n = pt
-        name = scenario + (f" x{threads}thr" if threads > 1 else "")
-        for sig in sorted(SIGNALS):
-            anchor_w = by.get((pt, sig, anchor_of(sig), "write_us"))
-            anchor_e = by.get((pt, sig, anchor_of(sig), "empty_us"))
-            for m in METHODS:
-                w = by.get((pt, sig, m, "write_us"))
-                e = by.get((pt, sig, m, "empty_us"))
-                if w is None or e is None:
-                    continue
-                if m == anchor_of(sig):
-                    rw = re_ = "reference"
-                else:
-                    rw = fmt_paired(paired_ratio(w, anchor_w or []))
-                    re_ = fmt_paired(paired_ratio(e, anchor_e or []))
-                lines.append(f"{name:<14}{n:>7} {SIGNALS[sig]:<8}{m:<18}"
-                             f"{fmt_us(pct(w, 50)):>13}{fmt_us(pct(w, 90)):>9}"
-                             f"{fmt_us(pct(e, 50)):>13}{fmt_us(pct(e, 90)):>9}"
-                             f"  {rw:<20}{re_:<20}".rstrip())
-        lines.append("")
+    last = None
+    for pt, name, n, sig, m, w, anchor_w in rows(points, by, "write_us"):
+        if last not in (None, pt):
+            lines.append("")
+        last = pt
+        e = by.get((pt, sig, m, "empty_us"))
+        if e is None:
+            continue
+        if m == anchor_of(sig):
+            rw = re_ = "reference"
+        else:
+            rw = fmt_paired(paired_ratio(w, anchor_w or []))
+            re_ = fmt_paired(paired_ratio(e, by.get((pt, sig, anchor_of(sig), "empty_us")) or []))
+        lines.append(f"{name:<14}{n:>7} {SIGNALS[sig]:<8}{m:<18}"
+                     f"{fmt_us(pct(w, 50)):>13}{fmt_us(pct(w, 90)):>9}"
+                     f"{fmt_us(pct(e, 50)):>13}{fmt_us(pct(e, 90)):>9}"
+                     f"  {rw:<20}{re_:<20}".rstrip())
+    lines.append("")
     cpu = [r for r in runs if r["metric"] == "cpu_us"]
     if cpu:
         lines.append("cpu: CPU time (user and system) of the thread running the method, from "
@@ -230,21 +241,13 @@ def table(runs):
                 f"{'cpu median':>11}{'p90':>9}  {'cpu/ref [95%]':<20}{'preempted median':>16}"
                 f"{'p90':>6}")
         lines += [head, "-" * len(head)]
-        for pt in points:
-            scenario, threads, n = pt
-            name = scenario + (f" x{threads}thr" if threads > 1 else "")
-            for sig in sorted(SIGNALS):
-                anchor = by.get((pt, sig, anchor_of(sig), "cpu_us"))
-                for m in METHODS:
-                    c = by.get((pt, sig, m, "cpu_us"))
-                    if c is None:
-                        continue
-                    pre = by.get((pt, sig, m, "preempted")) or [float("nan")]
-                    rc = ("reference" if m == anchor_of(sig)
-                          else fmt_paired(paired_ratio(c, anchor or [])))
-                    lines.append(f"{name:<14}{n:>7} {SIGNALS[sig]:<8}{m:<18}"
-                                 f"{fmt_us(pct(c, 50)):>11}{fmt_us(pct(c, 90)):>9}"
-                                 f"  {rc:<20}{pct(pre, 50):>16}{pct(pre, 90):>6}")
+        for pt, name, n, sig, m, c, anchor in rows(points, by, "cpu_us"):
+            pre = by.get((pt, sig, m, "preempted")) or [float("nan")]
+            rc = ("reference" if m == anchor_of(sig)
+                  else fmt_paired(paired_ratio(c, anchor or [])))
+            lines.append(f"{name:<14}{n:>7} {SIGNALS[sig]:<8}{m:<18}"
+                         f"{fmt_us(pct(c, 50)):>11}{fmt_us(pct(c, 90)):>9}"
+                         f"  {rc:<20}{pct(pre, 50):>16}{pct(pre, 90):>6}")
         lines.append("")
     term = [r for r in runs if r["metric"] == "signalled_us"]
     if term:
