@@ -130,8 +130,9 @@ job_stall() {
 # points.jsonl, its log to bench.log; bench.rc. The methods of one point are
 # interleaved by the driver. Knobs: BENCH_SCENARIOS, BENCH_SIGNALS,
 # BENCH_METHODS, BENCH_SIZES, BENCH_THREADED_SIZES, BENCH_SAMPLES,
-# BENCH_WARMUP, BENCH_FORK_SIZE, BENCH_MISS_WORKLOADS, BENCH_MISS_SIGNALS,
-# BENCH_MISS_METHODS, BENCH_MISS_PIDS, BENCH_MISS_SAMPLES (see scripts/bench.sh).
+# BENCH_LARGE_SAMPLES, BENCH_WARMUP, BENCH_FORK_SIZE, BENCH_MISS_WORKLOADS,
+# BENCH_MISS_SIGNALS, BENCH_MISS_METHODS, BENCH_MISS_PIDS, BENCH_MISS_SAMPLES
+# (see scripts/bench.sh).
 job_bench() {
 	local DRIVER=$1
 	rm -f points.jsonl bench.log
@@ -141,12 +142,18 @@ job_bench() {
 	ulimit -u unlimited
 	ulimit -n 65536
 
+	# Rounds per point; from 10,000 processes on, 30 unless BENCH_SAMPLES or
+	# BENCH_LARGE_SAMPLES says otherwise: there the write mostly waits for the
+	# CPU behind the processes it woke, and 15 rounds leave the intervals too
+	# wide to tell a 5% difference.
 	S=${BENCH_SAMPLES:-15} W=${BENCH_WARMUP:-1}
+	L=${BENCH_LARGE_SAMPLES:-${BENCH_SAMPLES:-30}}
 	rc=0
 	# point SCENARIO SIGNAL NPROCS THREADS FORK: the chosen methods that can send
 	# SIGNAL (cgroup.kill only SIGKILL), interleaved by the driver.
 	point() {
-		local methods=() m
+		local methods=() m samples=$S
+		(($3 >= 10000)) && samples=$L
 		for m in ${BENCH_METHODS:-signal kill loop freeze}; do
 			[[ $m == kill && $2 != 9 ]] || methods+=("$m")
 		done
@@ -154,7 +161,7 @@ job_bench() {
 		set -- "$@" "${methods[@]}"
 		echo "guest: bench $*" >/dev/console
 		echo "== $*" >>bench.log
-		if ! "$DRIVER" "$1" "$2" "$3" "$4" "$S" "$W" "$5" "${@:6}" \
+		if ! "$DRIVER" "$1" "$2" "$3" "$4" "$samples" "$W" "$5" "${@:6}" \
 			>>points.jsonl 2>>bench.log </dev/null; then
 			echo "FAILED: $*" >>bench.log
 			rc=1
