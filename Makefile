@@ -6,7 +6,7 @@
 SHELL := /bin/bash
 S := scripts
 
-.PHONY: help setup base assemble writeback build build-bench selftests userspace test run repeat stress stall mutants bench series series-check shell check clean distclean
+.PHONY: help setup base assemble writeback build build-bench selftests userspace test run repeat stress stall mutants bench insn series series-check shell check clean distclean
 
 help:
 	@echo 'make test       set up, build the debug kernel, boot it, run every test;'
@@ -23,6 +23,8 @@ help:
 	@echo 'make bench      benchmark kernel: cgroup.signal vs cgroup.kill vs the'
 	@echo '                userspace loops, and what each misses under fork load;'
 	@echo '                out/bench/{results.json,table.txt,bench.png,missed.png}'
+	@echo 'make insn       kernel instructions per signalled process, by function,'
+	@echo '                cgroup.signal vs cgroup.kill (QEMU plugin); out/insn/'
 	@echo 'make series     the patch series for review: out/series/ (SIGNOFF="Name <mail>")'
 	@echo 'make writeback  write the assembled tree's commits back into series/ and'
 	@echo '                the kernel files (after git commit --fixup + rebase there)'
@@ -83,6 +85,9 @@ mutants: selftests
 
 bench: build-bench
 	@$(S)/bench.sh
+
+insn: build-bench
+	@$(S)/insn.sh
 
 series: assemble
 	@$(S)/series.sh

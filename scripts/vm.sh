@@ -42,6 +42,9 @@ args=(--run "$image" --disable-microvm --cpus "${VM_CPUS:-2}" --memory "${VM_MEM
 # and the taint turns lockdep off for the rest of the boot. 4-level paging
 # avoids it and costs nothing here.
 args+=(--append no5lvl)
+# Extra QEMU options (make insn loads its plugin so); one word for vng, whose
+# option parser would take a leading "-p..." for an option of its own.
+[[ -z ${VM_QEMU_OPTS:-} ]] || args+=("--qemu-opts=$VM_QEMU_OPTS")
 
 if ((interactive)); then
 	exec vng "${args[@]}"
