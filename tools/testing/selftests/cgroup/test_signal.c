@@ -598,6 +598,78 @@ static bool wait_state(pid_t pid, char state, int ms)
 	return proc_state(pid) == state;
 }
 
+/* The process of @cg that is pid 1 of a child pid namespace, or -1. */
+static pid_t find_pidns_init(const char *cg)
+{
+	char procs[4096], status[4096], *line, *save, *ns, *end;
+
+	if (cg_read(cg, "cgroup.procs", procs, sizeof(procs)))
+		return -1;
+	for (line = strtok_r(procs, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		pid_t pid = atoi(line);
+
+		if (proc_read_text(pid, false, "status", status, sizeof(status)) < 0)
+			continue;
+		/* "NSpid:\t<pid here>\t1\n": pid 1 one namespace down */
+		ns = strstr(status, "NSpid:");
+		end = ns ? strchr(ns, '\n') : NULL;
+		if (end && end - ns > 8 && !strncmp(end - 2, "\t1", 2))
+			return pid;
+	}
+	return -1;
+}
+
+/*
+ * As with kill(2), the init of a pid namespace gets SIGKILL only from outside
+ * its namespace (child_pid_namespace_dies): a writer inside it kills every
+ * other process of the subtree and leaves the init running.
+ */
+TEST_F_TIMEOUT(cgsig, sigkill_from_inside_pid_namespace_spares_its_init, 120)
+{
+	pid_t pid, init, writer;
+	char path[64];
+	int nsfd, status;
+
+	pid = cg_run_nowait(self->cg, pidns_init, NULL);
+	ASSERT_GT(pid, 0);
+	/* the unsharer, the namespace's init and its 4 children */
+	ASSERT_EQ(0, wait_nr_procs(self->cg, 6));
+	init = find_pidns_init(self->cg);
+	ASSERT_GT(init, 0);
+	snprintf(path, sizeof(path), "/proc/%d/ns/pid", init);
+	nsfd = open(path, O_RDONLY);
+	ASSERT_GE(nsfd, 0);
+
+	/* The writer: a grandchild of ours in that namespace, not in the cgroup. */
+	writer = fork();
+	ASSERT_GE(writer, 0);
+	if (writer == 0) {
+		pid_t w;
+
+		if (setns(nsfd, CLONE_NEWPID))
+			_exit(2);
+		w = fork();
+		if (w < 0)
+			_exit(3);
+		if (w == 0)
+			_exit(kill_write(self->cg, "9") ? 1 : 0);
+		if (waitpid(w, &status, 0) != w || !WIFEXITED(status))
+			_exit(4);
+		_exit(WEXITSTATUS(status));
+	}
+	close(nsfd);
+	ASSERT_EQ(writer, waitpid(writer, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(0, WEXITSTATUS(status)) TH_LOG("the writer in the namespace failed");
+
+	ASSERT_TRUE(reaped_by(pid, SIGKILL));
+	ASSERT_EQ(0, wait_nr_procs(self->cg, 1));
+	usleep(300000);
+	EXPECT_EQ(1, nr_lines(self->cg, "cgroup.procs"));
+	EXPECT_EQ('S', proc_state(init));
+}
+
 /* A vfork parent (waiting for its child) and the child both die. */
 TEST_F_TIMEOUT(cgsig, vfork_pair_dies, 120)
 {
