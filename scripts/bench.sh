@@ -23,8 +23,7 @@
 . "$(dirname "$0")/lib.sh"
 
 B=$CACHE/build/bench-driver
-mkdir -p "$B"
-gcc -O2 -Wall -Wextra -Werror -pthread -o "$B/cgsig_bench" "$ROOT/bench/cgsig_bench.c"
+build_bench_driver
 
 R=$OUT/bench
 rm -rf "$R"

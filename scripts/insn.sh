@@ -10,8 +10,7 @@
 . "$(dirname "$0")/lib.sh"
 
 B=$CACHE/build/bench-driver
-mkdir -p "$B"
-gcc -O2 -Wall -Wextra -Werror -pthread -o "$B/cgsig_bench" "$ROOT/bench/cgsig_bench.c"
+build_bench_driver
 gcc -O2 -Wall -Wextra -Werror -shared -fPIC -o "$B/insn_plugin.so" "$ROOT/bench/insn_plugin.c"
 
 R=$OUT/insn

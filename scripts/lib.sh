@@ -45,6 +45,13 @@ export LIBCLANG_PATH=/usr/lib/llvm-19/lib
 
 JOBS=${JOBS:-$(nproc)}
 
+# The benchmark driver, shared by make bench and make insn.
+build_bench_driver() {
+	mkdir -p "$CACHE/build/bench-driver"
+	gcc -O2 -Wall -Wextra -Werror -pthread -o "$CACHE/build/bench-driver/cgsig_bench" \
+		"$ROOT/bench/cgsig_bench.c"
+}
+
 # kmake VARIANT ARGS...: make in the assembled tree for one build variant.
 kmake() {
 	local variant=$1
