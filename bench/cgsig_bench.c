@@ -38,6 +38,17 @@
  * dropped. Prints one JSON object per method and
  * metric, a line each, in the format of out/bench/results.json's "runs".
  *
+ * BENCH_CPUS (environment) places the timed points' threads:
+ * split   (the default, with two CPUs or more) the thread running the method
+ *         on CPU 0, the populated processes and the fork sampler on the
+ *         others, as a service manager on a housekeeping CPU signals
+ *         containers confined to their own: write_us is then the method's
+ *         work and its lock waits, not how long the processes it woke kept
+ *         its thread off the CPU.
+ * shared  every thread on every CPU: the scheduler decides, and at 10,000
+ *         processes the write spends most of its time preempted by them.
+ * With one CPU, shared. Each JSON object says which ("cpus").
+ *
  * miss: how many processes of a fork-heavy workload each method misses.
  * WORKLOAD  forkbomb  processes that fork two children each and exit,
  *                     retrying at the limit (":(){ :|:& };:")
@@ -97,6 +108,10 @@
 
 static char cgroups[MAX_CGROUPS][64];
 static int nr_cgroups;
+
+/* BENCH_CPUS=split: the method's CPU and the workload's (see above). */
+static bool split_cpus;
+static cpu_set_t method_cpus, workload_cpus;
 
 /* SIGTERM handlers of the populated processes: how many ran, the last one when. */
 struct handled {
@@ -232,6 +247,36 @@ static void *idle(void *arg __attribute__((unused)))
 	return NULL;
 }
 
+static void setup_cpus(void)
+{
+	const char *mode = getenv("BENCH_CPUS");
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	int i;
+
+	if (mode && strcmp(mode, "split") && strcmp(mode, "shared")) {
+		fprintf(stderr, "BENCH_CPUS is split or shared, not %s\n", mode);
+		exit(2);
+	}
+	split_cpus = (!mode || !strcmp(mode, "split")) && n >= 2;
+	if (!split_cpus)
+		return;
+	CPU_ZERO(&method_cpus);
+	CPU_ZERO(&workload_cpus);
+	CPU_SET(0, &method_cpus);
+	for (i = 1; i < n && i < CPU_SETSIZE; i++)
+		CPU_SET(i, &workload_cpus);
+	/* Before anything is forked: the fork sampler moves itself. */
+	if (sched_setaffinity(0, sizeof(method_cpus), &method_cpus))
+		die("sched_setaffinity");
+}
+
+/* In a new process of the workload (populated or fork sampler). */
+static void to_workload_cpus(void)
+{
+	if (split_cpus && sched_setaffinity(0, sizeof(workload_cpus), &workload_cpus))
+		_exit(1);
+}
+
 /*
  * Start @n processes of @threads threads spread over the cgroups; wait until
  * all run. Two spawners (one per CPU of the VM) clone them in parallel and
@@ -257,6 +302,15 @@ static void populate(int n, int threads, bool term_handler)
 			die("fork");
 		if (spawners[sp])
 			continue;
+		/* Spawn on every CPU; each process then moves to the workload's. */
+		if (split_cpus) {
+			cpu_set_t all;
+
+			CPU_ZERO(&all);
+			CPU_OR(&all, &method_cpus, &workload_cpus);
+			if (sched_setaffinity(0, sizeof(all), &all))
+				_exit(1);
+		}
 		for (i = sp; i < n; i += NR_SPAWNERS) {
 			struct clone_args args = {
 				.flags = CLONE_INTO_CGROUP,
@@ -272,6 +326,7 @@ static void populate(int n, int threads, bool term_handler)
 				int k;
 
 				close(ready[0]);
+				to_workload_cpus();	/* its threads follow */
 				if (term_handler && signal(SIGTERM, on_term) == SIG_ERR)
 					_exit(1);
 				for (k = 1; k < threads; k++)
@@ -448,8 +503,10 @@ static void start_sampler(void)
 	sampler = syscall(__NR_clone3, &args, sizeof(args));
 	if (sampler < 0)
 		die("clone3");
-	if (sampler == 0)
+	if (sampler == 0) {
+		to_workload_cpus();
 		sampler_loop();
+	}
 	close(fd);
 }
 
@@ -532,8 +589,9 @@ static void print_named(const char *scenario, const char *name, int sig, int n,
 	long i;
 
 	printf("{\"scenario\": \"%s\", \"method\": \"%s\", \"signal\": %d, \"n_procs\": %d, "
-	       "\"threads\": %d, \"n_cgroups\": %d, \"metric\": \"%s\", \"samples\": [",
-	       scenario, name, sig, n, threads, nr_cgroups, metric);
+	       "\"threads\": %d, \"n_cgroups\": %d, \"cpus\": \"%s\", \"metric\": \"%s\", "
+	       "\"samples\": [",
+	       scenario, name, sig, n, threads, nr_cgroups, split_cpus ? "split" : "shared", metric);
 	for (i = 0; i < s->n; i++)
 		printf("%s%lld", i ? ", " : "", s->v[i]);
 	printf("]}\n");
@@ -1068,6 +1126,7 @@ int main(int argc, char **argv)
 		if (!method_known(methods[k]) || (!strcmp(methods[k], "kill") && sig != SIGKILL))
 			return 2;
 	snprintf(sigbuf, sizeof(sigbuf), "%d", sig);
+	setup_cpus();
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1))
 		die("PR_SET_CHILD_SUBREAPER");
 	make_cgroups(!strcmp(scenario, "tree"));

@@ -12,7 +12,9 @@
 # BENCH_SAMPLES [15], BENCH_LARGE_SAMPLES [30, or BENCH_SAMPLES if set: the
 # rounds of points of 10,000 processes or more], BENCH_WARMUP [1],
 # BENCH_FORK_SIZE [10000] (the size at which fork_us is sampled, during
-# SIGKILL), BENCH_MEMORY [8G].
+# SIGKILL), BENCH_MEMORY [8G], BENCH_CPUS [split: the method's thread on
+# CPU 0, the signalled processes and the fork sampler on CPU 1; shared: the
+# scheduler places everyone] (see bench/cgsig_bench.c).
 # Missed processes under fork load: BENCH_MISS_WORKLOADS [forkbomb service
 # threaded] (empty runs none), BENCH_MISS_SIGNALS [9 15 19], BENCH_MISS_METHODS
 # [signal kill freeze loop1 loop], BENCH_MISS_PIDS [300] (the workload's
@@ -31,7 +33,7 @@ mkdir -p "$R"
 env_args=()
 for v in BENCH_SCENARIOS BENCH_SIGNALS BENCH_METHODS BENCH_SIZES BENCH_SAMPLES \
 	BENCH_LARGE_SAMPLES BENCH_WARMUP BENCH_FORK_SIZE BENCH_MISS_SIGNALS BENCH_MISS_METHODS \
-	BENCH_MISS_PIDS BENCH_MISS_SAMPLES; do
+	BENCH_MISS_PIDS BENCH_MISS_SAMPLES BENCH_CPUS; do
 	[[ -n ${!v:-} ]] && env_args+=(--env "$v=${!v}")
 done
 # Set but empty means no threaded point.

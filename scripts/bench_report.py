@@ -38,6 +38,13 @@ COLORS = dict(zip(METHODS + ["userspace-loop-once"],
                   ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:olive"]))
 SIGNALS = {9: "SIGKILL", 15: "SIGTERM"}
 SIGNAME = {9: "SIGKILL", 15: "SIGTERM", 19: "SIGSTOP"}
+CPUS = {
+    "split": ("split (BENCH_CPUS=split): the thread running the method on CPU 0, the "
+              "signalled processes and the fork sampler on the other CPU, so write is the "
+              "method's own work and lock waits"),
+    "shared": ("shared (BENCH_CPUS=shared): the scheduler places every thread, so write "
+               "includes the time the processes it woke kept its thread off the CPU"),
+}
 CAVEAT = ("Absolute times come from a shared 2-core machine emulating the guest's CPU "
           "(QEMU TCG) and mean little; the ratios, measured side by side in the same "
           "rounds of one boot, are what to compare.")
@@ -298,6 +305,8 @@ def table(runs):
                  "(fork samples are not paired one to one, but their rounds are). cpu "
                  "counts the method's own work; write also counts the time its thread waited "
                  "for the CPU while the processes it woke ran (see preempted).")
+    cpus = sorted({r.get("cpus", "shared") for r in runs})
+    lines.append("CPUs: " + ", ".join(CPUS.get(c, c) for c in cpus) + ".")
     lines.append(CAVEAT)
     if miss:
         lines += [""] + miss

@@ -97,10 +97,10 @@ def rows(counts):
 
 
 def main():
-    d, system_map, procs = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    d, system_map, procs, scenario = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
     version = ""
-    if len(sys.argv) > 4:
-        with open(sys.argv[4]) as f:
+    if len(sys.argv) > 5:
+        with open(sys.argv[5]) as f:
             version = "; ".join(f.read().split("\n")).strip("; ")
     syms = symbols(system_map)
     counts = {m: by_function(f"{d}/{m}/insn.txt", syms) for m in METHODS}
@@ -120,7 +120,8 @@ def main():
     totals = {m: per(sum(counts[m].values())) for m in METHODS}
     out.append("")
     out.append(
-        f"Kernel instructions per signalled process ({procs} processes per boot, one boot per "
+        f"Kernel instructions per signalled process ({procs} processes per boot, "
+        f"{'in one cgroup' if scenario == 'flat' else 'over 100 cgroups (tree)'}, one boot per "
         f"method, one vCPU), counted by QEMU (bench/insn_plugin.c) and charged to the function "
         f"holding each translated block's start. Functions that also run for other reasons "
         f"(forks, exits) run as often for those in both boots, so the difference column is the "
@@ -132,7 +133,7 @@ def main():
     with open(f"{d}/table.txt", "w") as f:
         f.write(text)
     with open(f"{d}/results.json", "w") as f:
-        json.dump({"kernel": version, "processes": procs,
+        json.dump({"kernel": version, "scenario": scenario, "processes": procs,
                    "functions": [{"function": label, **{NAMES[m]: c[m] for m in METHODS}}
                                  for label, c in table],
                    "total": {NAMES[m]: sum(counts[m].values()) for m in METHODS}},
