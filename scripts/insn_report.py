@@ -98,9 +98,10 @@ def rows(counts):
 
 def main():
     d, system_map, procs, scenario = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+    cpus = int(sys.argv[5])
     version = ""
-    if len(sys.argv) > 5:
-        with open(sys.argv[5]) as f:
+    if len(sys.argv) > 6:
+        with open(sys.argv[6]) as f:
             version = "; ".join(f.read().split("\n")).strip("; ")
     syms = symbols(system_map)
     counts = {m: by_function(f"{d}/{m}/insn.txt", syms) for m in METHODS}
@@ -118,11 +119,13 @@ def main():
     out.append("-" * 92)
     out.append(f"{'sum of the differences':52s} {'':14s} {'':12s} {diff_sum:+11.1f}")
     totals = {m: per(sum(counts[m].values())) for m in METHODS}
+    where = ("one vCPU" if cpus == 1 else
+             f"what vCPU 0 of {cpus} ran: the writer, with the processes on the others")
     out.append("")
     out.append(
         f"Kernel instructions per signalled process ({procs} processes per boot, "
         f"{'in one cgroup' if scenario == 'flat' else 'over 100 cgroups (tree)'}, one boot per "
-        f"method, one vCPU), counted by QEMU (bench/insn_plugin.c) and charged to the function "
+        f"method, {where}), counted by QEMU (bench/insn_plugin.c) and charged to the function "
         f"holding each translated block's start. Functions that also run for other reasons "
         f"(forks, exits) run as often for those in both boots, so the difference column is the "
         f"writes' own; their absolute counts include the rest. Whole kernel, everything included "
@@ -133,7 +136,7 @@ def main():
     with open(f"{d}/table.txt", "w") as f:
         f.write(text)
     with open(f"{d}/results.json", "w") as f:
-        json.dump({"kernel": version, "scenario": scenario, "processes": procs,
+        json.dump({"kernel": version, "scenario": scenario, "cpus": cpus, "processes": procs,
                    "functions": [{"function": label, **{NAMES[m]: c[m] for m in METHODS}}
                                  for label, c in table],
                    "total": {NAMES[m]: sum(counts[m].values()) for m in METHODS}},
