@@ -48,6 +48,12 @@ def tests(out):
     return "\n".join(lines)
 
 
+PLACEMENT = {
+    "split": "the method's thread on CPU 0, the signalled processes on CPU 1.",
+    "shared": "every thread on either CPU, as the scheduler placed it.",
+}
+
+
 def bench(out):
     path = out / "bench" / "results.json"
     if not path.exists():
@@ -61,6 +67,7 @@ def bench(out):
         return "\n".join(lines)
 
     large = max(r["n_procs"] for r in runs)
+    placement = "/".join(sorted({r.get("cpus", "shared") for r in runs}))
     rounds = sorted({len(r["samples"]) for r in runs if r["metric"] == "write_us"})
 
     def series(sc, sig, m, metric):
@@ -78,13 +85,14 @@ def bench(out):
              "under QEMU TCG on a shared 2-core machine, so absolute times mean little;",
              "the ratios compare methods",
              "run in the same rounds of one boot (interleaved), "
-             f"{'/'.join(map(str, rounds))} samples per point.",
+             f"{'/'.join(map(str, rounds))} samples per point,",
+             PLACEMENT.get(placement, f"placement {placement}."),
              f"At {large:,} processes, the median over the rounds of each method's time",
              "over the reference's in the same round (cgroup.kill for SIGKILL,",
              "cgroup.signal for SIGTERM, which cgroup.kill cannot send), with a",
              "distribution-free 95% interval:",
              "",
-             f"  {'':<6}{'signal':<9}{'method':<18}{'write':<19}{'cpu':<19}{'empty':<19}"
+             f"  {'':<6}{'signal':<9}{'method':<18}{'write':<22}{'cpu':<22}{'empty':<22}"
              f"{'signalled'}"]
     for sc in ("flat", "tree"):
         for sig in sorted(SIGNALS):
@@ -101,7 +109,7 @@ def bench(out):
                 rs = fmt_paired(paired_ratio(sg, ks)) if sg and ks else "= empty"
                 c, kc = series(sc, sig, m, "cpu_us"), series(sc, sig, ref, "cpu_us")
                 rc = fmt_paired(paired_ratio(c, kc)) if c and kc else "-"
-                lines.append(f"  {sc:<6}{SIGNALS[sig]:<9}{m:<18}{rw:<19}{rc:<19}{re_:<19}{rs}")
+                lines.append(f"  {sc:<6}{SIGNALS[sig]:<9}{m:<18}{rw:<22}{rc:<22}{re_:<22}{rs}")
     fork = [(sc, m) for sc in ("flat", "tree") for m in ("cgroup.signal", "userspace-loop",
                                                           "userspace-freeze")
             if med(sc, 9, m, "fork_us", 99) and med(sc, 9, "cgroup.kill", "fork_us", 99)]
