@@ -2,15 +2,16 @@
 # SPDX-License-Identifier: GPL-2.0
 # make insn: the kernel instructions each signalled process costs, by
 # function, for cgroup.signal and cgroup.kill. Boots the benchmark kernel
-# twice on one vCPU with bench/insn_plugin.c loaded into QEMU; each boot
-# signals INSN_ROUNDS [3] rounds of INSN_PROCS [10000] processes with
-# SIGKILL, by one method, in one cgroup (INSN_SCENARIO=flat, the default) or
-# spread over the 100 cgroups of make bench's tree (INSN_SCENARIO=tree).
-# INSN_CPUS=2 boots two vCPUs placed as make bench places them
-# (BENCH_CPUS=split: the writer on CPU 0, the processes on CPU 1) and counts
-# what CPU 0 runs: the writer's side, lock waits included. Instruction counts do not depend on
-# what else the host is doing, so two boots compare where times need many
-# interleaved rounds. Writes out/insn/{table.txt,results.json}.
+# twice on one vCPU (INSN_CPUS [1]) with bench/insn_plugin.c loaded into
+# QEMU; each boot signals INSN_ROUNDS [3] rounds of INSN_PROCS [10000]
+# processes with SIGKILL, by one method, in one cgroup (INSN_SCENARIO=flat,
+# the default) or spread over the 100 cgroups of make bench's tree
+# (INSN_SCENARIO=tree). INSN_CPUS=2 boots two vCPUs placed as make bench
+# places them (BENCH_CPUS=split: the writer on CPU 0, the processes on CPU
+# 1) and counts what CPU 0 runs: the writer's side, lock waits included.
+# Instruction counts do not depend on what else the host is doing, so two
+# boots compare where times need many interleaved rounds. Writes
+# out/insn/{table.txt,results.json}.
 . "$(dirname "$0")/lib.sh"
 
 B=$CACHE/build/bench-driver
