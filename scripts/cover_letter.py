@@ -13,8 +13,9 @@ A run that is missing is named as missing in the letter, never invented.
 import json
 import pathlib
 import sys
+import textwrap
 
-from bench_report import (MISS_METHODS, SIGNALS, SIGNAME, anchor_of, fmt_paired, is_miss, p99_ratio,
+from bench_report import (CPUS, MISS_METHODS, SIGNALS, SIGNAME, anchor_of, fmt_paired, is_miss, p99_ratio,
                           paired_ratio, pct)
 
 
@@ -48,12 +49,6 @@ def tests(out):
     return "\n".join(lines)
 
 
-PLACEMENT = {
-    "split": "the method's thread on CPU 0, the signalled processes on CPU 1.",
-    "shared": "every thread on either CPU, as the scheduler placed it.",
-}
-
-
 def bench(out):
     path = out / "bench" / "results.json"
     if not path.exists():
@@ -67,7 +62,8 @@ def bench(out):
         return "\n".join(lines)
 
     large = max(r["n_procs"] for r in runs)
-    placement = "/".join(sorted({r.get("cpus", "shared") for r in runs}))
+    placement = textwrap.wrap("CPUs: " + "; ".join(CPUS.get(c, c) for c in sorted(
+        {r.get("cpus", "shared") for r in runs})) + ".", 75)
     rounds = sorted({len(r["samples"]) for r in runs if r["metric"] == "write_us"})
 
     def series(sc, sig, m, metric):
@@ -85,8 +81,8 @@ def bench(out):
              "under QEMU TCG on a shared 2-core machine, so absolute times mean little;",
              "the ratios compare methods",
              "run in the same rounds of one boot (interleaved), "
-             f"{'/'.join(map(str, rounds))} samples per point,",
-             PLACEMENT.get(placement, f"placement {placement}."),
+             f"{'/'.join(map(str, rounds))} samples per point.",
+             *placement,
              f"At {large:,} processes, the median over the rounds of each method's time",
              "over the reference's in the same round (cgroup.kill for SIGKILL,",
              "cgroup.signal for SIGTERM, which cgroup.kill cannot send), with a",
