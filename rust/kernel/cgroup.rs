@@ -188,8 +188,8 @@ impl LiveCgroup<'_> {
             }
         };
         // Every task of every live cgroup of the subtree, threaded ones included, as
-        // `cgroup.kill` finds them; `cgroup_signal_task()` skips kernel threads and exiting
-        // threads and signals each process once.
+        // `cgroup.kill` finds them; `cgroup_signal_task()` skips kernel threads, exiting threads
+        // and threads with `SIGKILL` pending, and signals each process once.
         for cgroup in cgroup.live_descendants_pre(guard) {
             cgroup.for_each_task(guard, &mut |task| {
                 // SAFETY: The write opened above is open, `cgroup_mutex` is held (`guard`), and
